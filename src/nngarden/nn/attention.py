@@ -1,0 +1,146 @@
+"""Attention: scaled dot-product, multi-head, and additive (Bahdanau) scoring.
+
+Vaswani et al. (2017), "Attention Is All You Need": Attention(Q, K, V) = softmax(Q K^T / sqrt(d)) V.
+
+Two paths compute scaled dot-product attention:
+- the fast path, ``F.scaled_dot_product_attention`` (fused kernels), used for training;
+- the explicit path, written out step by step, which also returns the attention weights (for
+  teaching, figures and tests). Both give the same outputs and gradients (tested).
+
+Masks are boolean with True meaning "may attend". Disallowed scores become ``-inf`` (finite
+sentinels such as -1e4 leak in half precision); a query row with nothing to attend to (say, a
+padding-only query) gets all-zero weights and a zero output instead of NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def build_mask(t_q: int, t_k: int, *, causal: bool = False, key_padding_mask: torch.Tensor | None = None,
+               device=None) -> torch.Tensor | None:
+    """Boolean mask broadcastable to (B, H, Tq, Tk); True = may attend.
+
+    ``key_padding_mask``: (B, Tk) bool, True at padded key positions (the PyTorch convention).
+    Causal masks align the last query with the last key (so they also work with a KV cache).
+    """
+    mask = None
+    if causal:
+        q_pos = torch.arange(t_q, device=device)[:, None] + (t_k - t_q)
+        mask = torch.arange(t_k, device=device)[None, :] <= q_pos          # (Tq, Tk)
+    if key_padding_mask is not None:
+        keep = (~key_padding_mask.bool())[:, None, None, :]                 # (B, 1, 1, Tk)
+        mask = keep if mask is None else (mask[None, None] & keep)
+    return mask
+
+
+def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) with masked entries at exactly zero; fully masked rows are all zero.
+
+    q: (..., Tq, d), k: (..., Tk, d) -> (..., Tq, Tk)
+    """
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))                 # (..., Tq, Tk)
+    return masked_softmax(scores, mask)
+
+
+def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                                 mask: torch.Tensor | None = None, dropout_p: float = 0.0,
+                                 explicit: bool = False, training: bool = False):
+    """(output, weights or None). q: (B, H, Tq, d), k, v: (B, H, Tk, d), mask bool (True = attend)."""
+    if explicit:
+        weights = attention_weights(q, k, mask)
+        if dropout_p > 0.0 and training:
+            weights = F.dropout(weights, dropout_p)
+        return weights @ v, weights
+    if mask is None:
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p if training else 0.0)
+        return out, None
+    # SDPA returns NaN on fully masked rows: let those rows attend anywhere, then zero them.
+    empty = ~mask.any(dim=-1, keepdim=True)                                  # (..., Tq, 1)
+    safe = mask | empty
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=safe, dropout_p=dropout_p if training else 0.0)
+    return out.masked_fill(empty, 0.0), None
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention: project to H heads, attend in each, concatenate, project back.
+
+    Self-attention when ``kv`` is None; cross-attention (keys/values from ``kv``) otherwise.
+    ``kv_cache``: a dict that receives and extends past keys/values (incremental decoding).
+    """
+
+    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if d_model % n_head != 0:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
+        self.n_head, self.d_head = n_head, d_model // n_head
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.kv_proj = nn.Linear(d_model, 2 * d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, _ = x.shape                                                    # (B, T, C)
+        return x.view(b, t, self.n_head, self.d_head).transpose(1, 2)        # (B, H, T, d)
+
+    def forward(self, x: torch.Tensor, kv: torch.Tensor | None = None, *, causal: bool = False,
+                key_padding_mask: torch.Tensor | None = None, need_weights: bool = False,
+                kv_cache: dict | None = None):
+        """x: (B, Tq, C); kv: (B, Tk, C) or None -> (out (B, Tq, C), weights (B, H, Tq, Tk) or None)."""
+        b, t_q, c = x.shape
+        q = self._heads(self.q_proj(x))
+        k, v = self.kv_proj(x if kv is None else kv).split(c, dim=-1)
+        k, v = self._heads(k), self._heads(v)
+        if kv_cache is not None:
+            if "k" in kv_cache:
+                k = torch.cat([kv_cache["k"], k], dim=2)
+                v = torch.cat([kv_cache["v"], v], dim=2)
+            kv_cache["k"], kv_cache["v"] = k, v
+        t_k = k.size(2)
+        if causal and key_padding_mask is None and not need_weights and t_q == t_k:
+            # The common training case: let SDPA use its fused causal kernel.
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                                 dropout_p=self.dropout if self.training else 0.0)
+            weights = None
+        else:
+            mask = build_mask(t_q, t_k, causal=causal, key_padding_mask=key_padding_mask, device=x.device)
+            out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, explicit=need_weights,
+                                                        training=self.training)
+        out = out.transpose(1, 2).contiguous().view(b, t_q, c)              # (B, Tq, C)
+        return self.resid_dropout(self.out_proj(out)), weights
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau, Cho and Bengio (2014): e_ij = v^T tanh(W s_{i-1} + U h_j), a_ij = softmax_j(e_ij)."""
+
+    def __init__(self, query_dim: int, key_dim: int, hidden: int):
+        super().__init__()
+        self.w_query = nn.Linear(query_dim, hidden, bias=False)
+        self.w_key = nn.Linear(key_dim, hidden, bias=True)
+        self.v = nn.Linear(hidden, 1, bias=False)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
+                projected_keys: torch.Tensor | None = None):
+        """query: (B, Dq), keys: (B, Tk, Dk) -> (context (B, Dk), weights (B, Tk)).
+
+        ``projected_keys`` (U h_j, (B, Tk, hidden)) may be passed in to avoid recomputing it each step.
+        """
+        uk = self.w_key(keys) if projected_keys is None else projected_keys
+        scores = self.v(torch.tanh(self.w_query(query)[:, None, :] + uk)).squeeze(-1)   # (B, Tk)
+        mask = None if key_padding_mask is None else ~key_padding_mask.bool()
+        weights = masked_softmax(scores, mask)
+        return torch.bmm(weights[:, None, :], keys).squeeze(1), weights
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None, dim: int = -1) -> torch.Tensor:
+    """Softmax over ``dim`` with masked entries (mask False) at exactly zero; empty rows all zero."""
+    if mask is None:
+        return torch.softmax(scores, dim=dim)
+    scores = scores.masked_fill(~mask, float("-inf"))
+    empty = ~mask.any(dim=dim, keepdim=True)
+    return torch.softmax(scores.masked_fill(empty, 0.0), dim=dim).masked_fill(~mask, 0.0)

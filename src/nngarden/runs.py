@@ -1,0 +1,262 @@
+"""Run directories: layout, resumable stages, metrics log, provenance, and running a note.
+
+A run directory holds ``config.json``, ``metrics.jsonl``, ``findings.json``, ``figures/``,
+``checkpoints/`` and ``stages/``. A run is finished when ``findings.json`` exists; running again on
+an unfinished directory reuses every finished stage (``RunContext.stage``) and redoes nothing
+finished unless ``force``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Config, ConfigError
+from .findings import Findings, validate_findings
+
+PRESETS = ("tiny", "quick", "full")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a torn one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def set_threads(threads: int) -> int:
+    """Set torch's intra-op thread count explicitly (one busy thread is fastest on a small box)."""
+    import torch
+    torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is absent is an error."""
+    import torch
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: cuda was asked for but torch sees no CUDA device; allowed: auto, cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("device: mps was asked for but is not available; allowed: auto, cpu")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device: got {name!r}, allowed: auto, cpu, cuda, mps")
+    return name
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def git_commit() -> str:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+        if out.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            return out.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unknown"
+
+
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for pkg in ("nngarden", "torch", "numpy", "scipy") + tuple(extra):
+        try:
+            versions[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+class MetricsLog:
+    """Append-only JSONL of metric dicts (each line carries at least ``step``)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def log(self, step: int, **values: Any) -> None:
+        row = {"step": int(step)}
+        for key, value in values.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None  # JSON has no NaN; a missing value reads as null
+            row[key] = value
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+
+    def read(self) -> list[dict[str, Any]]:
+        return read_metrics(self.path)
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    path = Path(path)
+    if not path.exists():
+        return rows
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line torn by a kill is skipped, the rest stays readable
+    return rows
+
+
+@dataclass
+class RunContext:
+    """What a note's ``run`` gets besides its config: where to write, which device, how to log."""
+
+    run_dir: Path
+    preset: str = "quick"
+    device: str = "cpu"
+    threads: int = 1
+    force: bool = False
+    progress: bool = False
+    _metrics: MetricsLog | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir)
+        for sub in ("figures", "checkpoints", "stages"):
+            (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._metrics = MetricsLog(self.run_dir / "metrics.jsonl")
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.run_dir / "figures"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def figure(self, name: str) -> tuple[Path, str]:
+        """(absolute path, path relative to the run dir) for a figure file named ``name``."""
+        path = self.figures_dir / name
+        return path, str(path.relative_to(self.run_dir))
+
+    def log(self, step: int, **values: Any) -> None:
+        """Append one metrics row (JSON-serialisable values) to ``metrics.jsonl``."""
+        self._metrics.log(step, **values)
+
+    def metrics(self) -> list[dict[str, Any]]:
+        return self._metrics.read()
+
+    def stage(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Run ``compute`` once per run directory and cache its JSON result under ``stages/``.
+
+        A run killed half-way resumes here: finished stages are read back, not recomputed.
+        """
+        path = self.run_dir / "stages" / f"{name}.json"
+        if path.exists() and not self.force:
+            try:
+                return json.loads(path.read_text())["result"]
+            except (json.JSONDecodeError, KeyError):
+                pass  # a damaged stage file is recomputed
+        result = compute()
+        atomic_write_text(path, json.dumps({"result": result}, allow_nan=True))
+        return result
+
+
+def new_run_dir(root: Path, slug: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / slug / stamp
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{stamp}-{n}")
+    return path
+
+
+def run_note(note, config: Config, run_dir: Path, *, preset: str, device: str = "cpu", threads: int = 1,
+             force: bool = False, progress: bool = False) -> tuple[dict[str, Any], bool]:
+    """Run ``note`` with ``config`` in ``run_dir``; return (findings dict, whether it was reused).
+
+    A finished run (``findings.json`` present, same config) is returned as it is unless ``force``.
+    A directory that holds a different config is refused rather than silently mixed.
+    """
+    run_dir = Path(run_dir)
+    findings_path = run_dir / "findings.json"
+    config_path = run_dir / "config.json"
+    resolved = {"note": note.slug, "preset": preset, "config": config.to_dict()}
+    if config_path.exists() and not force:
+        try:
+            previous = json.loads(config_path.read_text())
+        except json.JSONDecodeError:
+            previous = None
+        if previous is not None and previous != json.loads(json.dumps(resolved)):
+            raise ConfigError(
+                f"run directory {run_dir} holds a run with a different config; "
+                "use another --out or --force to start over")
+    if force and run_dir.exists():
+        for sub in ("stages", "figures", "checkpoints"):
+            shutil.rmtree(run_dir / sub, ignore_errors=True)
+        for name in ("metrics.jsonl", "findings.json"):
+            (run_dir / name).unlink(missing_ok=True)
+    if findings_path.exists():
+        return json.loads(findings_path.read_text()), True
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(config_path, json.dumps(resolved, indent=2))
+    threads = set_threads(threads)
+    seed_everything(getattr(config, "seed", 0))
+    ctx = RunContext(run_dir, preset=preset, device=device, threads=threads, force=False, progress=progress)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    findings: Findings = note.run(config, ctx)
+    findings.note, findings.title = note.slug, note.title
+    findings.metrics.setdefault("wall_seconds", time.perf_counter() - wall0)
+    findings.metrics.setdefault("cpu_seconds", time.process_time() - cpu0)
+    findings.provenance = {
+        "preset": preset,
+        "seed": int(getattr(config, "seed", 0)),
+        "threads": threads,
+        "device": device,
+        "seconds": round(time.perf_counter() - wall0, 3),
+        "cpu_seconds": round(time.process_time() - cpu0, 3),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else [],
+        "commit": git_commit(),
+        "versions": package_versions(note.packages),
+        "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+    }
+    data = findings.to_dict()
+    problems = validate_findings(data, list(note.claims))
+    if problems:
+        raise RuntimeError(f"note {note.slug} broke the findings contract: " + "; ".join(problems))
+    findings.write(findings_path)
+    return data, False

@@ -1,0 +1,106 @@
+"""The CLI contract, exercised in-process with a small fake note (real notes: tests/notes/)."""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from nngarden import cli, notes
+from nngarden.config import option
+from nngarden.findings import Findings, judge
+from nngarden.notes.base import Note, NoteConfig
+
+CALLS = {"stage": 0}
+
+
+@dataclass
+class FakeConfig(NoteConfig):
+    steps: int = option(3, "steps", low=1)
+
+    @classmethod
+    def tiny(cls):
+        return cls(steps=2)
+
+    quick = tiny
+    full = tiny
+
+
+def fake_run(config, ctx):
+    def work():
+        CALLS["stage"] += 1
+        return {"value": config.steps * 2}
+    result = ctx.stage("work", work)
+    for step in range(config.steps):
+        ctx.log(step, train_loss=1.0 / (step + 1))
+    return Findings(claims=[judge("doubles", "doubling works", result["value"] == 2 * config.steps,
+                                  {"value": result["value"]}, "value == 2 * steps")],
+                    metrics={"value": result["value"]})
+
+
+@pytest.fixture
+def fake_note(monkeypatch):
+    note = Note(slug="fake", title="A fake note", claims={"doubles": "doubling works"},
+                config_cls=FakeConfig, run=fake_run)
+    monkeypatch.setattr(notes, "_REGISTRY", {"fake": note})
+    CALLS["stage"] = 0
+    return note
+
+
+def test_run_writes_the_contract_and_reuses_a_finished_run(fake_note, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["run", "fake", "--out", str(out), "--set", "steps=4", "--seed", "3"]) == 0
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["note"] == "fake" and findings["claims"][0]["verdict"] == "holds"
+    assert findings["provenance"]["seed"] == 3 and findings["provenance"]["threads"] == 1
+    assert json.loads((out / "config.json").read_text())["config"]["steps"] == 4
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [0, 1, 2, 3]
+    assert cli.main(["run", "fake", "--out", str(out), "--set", "steps=4", "--seed", "3"]) == 0
+    assert "reused" in capsys.readouterr().out and CALLS["stage"] == 1
+    assert cli.main(["run", "fake", "--out", str(out), "--set", "steps=4", "--seed", "3", "--force"]) == 0
+    assert CALLS["stage"] == 2
+
+
+def test_unfinished_run_resumes_finished_stages(fake_note, tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["run", "fake", "--out", str(out)]) == 0
+    (out / "findings.json").unlink()          # as if killed after the stage, before the findings
+    assert cli.main(["run", "fake", "--out", str(out)]) == 0
+    assert CALLS["stage"] == 1
+
+
+def test_a_different_config_in_the_same_directory_is_refused(fake_note, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["run", "fake", "--out", str(out)]) == 0
+    assert cli.main(["run", "fake", "--out", str(out), "--set", "steps=5"]) == 2
+    assert "different config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "nope"], ["unknown slug", "fake"]),
+    (["run", "fake", "--set", "steps=0"], ["steps", ">= 1"]),
+    (["run", "fake", "--set", "stpes=2"], ["unknown config key", "steps"]),
+    (["run", "fake", "--set", "steps"], ["key=value"]),
+    (["run"], ["name a note"]),
+])
+def test_bad_input_is_one_line_and_exit_2(fake_note, tmp_path, capsys, argv, words):
+    assert cli.main(argv + ["--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    for word in words:
+        assert word in err
+
+
+def test_list_and_help_in_a_real_process():
+    out = subprocess.run([sys.executable, "-m", "nngarden", "list"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for slug in notes.all_notes():
+        assert slug in out.stdout
+    helped = subprocess.run([sys.executable, "-m", "nngarden", "run", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--set" in helped.stdout and "--jobs" in helped.stdout
+    for slug, note in notes.all_notes().items():
+        assert f"config fields of '{slug}'" in helped.stdout
+        for key, _, _ in note.config_cls.describe():
+            assert key in helped.stdout
