@@ -66,7 +66,7 @@ def test_index_renders_every_note_with_its_claims(site, tmp_path):
         assert text in dom, text
     assert "<script" not in dom.lower()  # the run's <script> is text, not an element
     image = screenshot_pixels(tmp_path, site / "index.html")
-    assert count(image, MAGENTA) > 0.9 * 240 * 150  # the thumbnail: 320x200 drawn 240 wide
+    assert count(image, MAGENTA) > 0.9 * 260 * 162  # the thumbnail: 320x200 drawn 260 wide
     assert count(image, HOLDS_BG) > 100              # the stylesheet loaded
 
 
