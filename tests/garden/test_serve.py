@@ -77,5 +77,6 @@ def test_cli_serve_in_a_subprocess(site):
         assert b"Alpha note" in fetch(url + "notes/alpha.html")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        code = proc.wait(timeout=30)
         killer.cancel()
+    assert code == 0  # SIGTERM stops the server cleanly, like Ctrl-C

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import functools
+import signal
 import sys
+import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -50,10 +52,19 @@ def serve(site_dir: Path, port: int) -> int:
     server = make_server(site_dir, port)
     host, bound = server.server_address[:2]
     print(f"serving {Path(site_dir).resolve()} at http://{host}:{bound}/ (Ctrl-C stops)", flush=True)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as cleanly as Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     finally:
         server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
