@@ -117,7 +117,7 @@ def _finished_time(data: dict[str, Any], findings_path: Path) -> tuple[float, st
     if isinstance(stamp, str):
         try:
             moment = _dt.datetime.fromisoformat(stamp)
-            # a naive stamp is local time, as the runner writes it
+            # the runner writes UTC with its offset; a naive stamp (older runs) is read as local time
             return moment.timestamp(), _readable_time(moment)
         except ValueError:
             pass
