@@ -12,7 +12,7 @@ mix: after two warm-up steps the peak-RSS mark is reset, and the high-water mark
 over the next steps minus the resident set between steps is what one training step needs at its
 peak (activations, gradients, temporaries).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/gpt_train.py [--compile] [--profile]
+    OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/gpt_train.py [--compile] [--compile-hf] [--profile]
 
 GFLOP/s are 6 x parameters x tokens per step / seconds per step (the usual training estimate; it
 leaves out attention's T^2 term). The reference peak is one Zen 3 core: 2 FMA x 8 lanes x 2 x 2.45 GHz.
@@ -51,11 +51,18 @@ def build_hf(args):
     return GPT2LMHeadModel(cfg)
 
 
-def logits_fn(name: str, model):
-    """A callable idx -> logits (B, T, V) for either model."""
-    if name == "hf":
-        return lambda idx: model(input_ids=idx, use_cache=False).logits
-    return lambda idx: model(idx)[0]
+def loss_fn(name: str, model):
+    """A callable (idx, targets) -> mean cross-entropy for either model (the same loss for both).
+
+    nngarden's GPT computes it through its public API, ``model(idx, targets)``; HF's logits go through
+    the same ``F.cross_entropy`` (HF's own ``labels=`` path would shift and copy the labels first).
+    """
+    if name.startswith("hf"):
+        def hf_loss(idx, targets):
+            logits = model(input_ids=idx, use_cache=False).logits
+            return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+        return hf_loss
+    return lambda idx, targets: model(idx, targets)[1]
 
 
 def make_optimizer(model, kind: str):
@@ -72,23 +79,23 @@ def make_batches(args, n: int = 8):
 
 
 def train_step(forward, model, optimizer, x, y) -> float:
-    """One step of the baby recipe: forward, cross-entropy, backward, clip at 1.0, AdamW."""
-    logits = forward(x)
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+    """One step of the baby recipe: forward and cross-entropy, backward, clip at 1.0, AdamW."""
+    loss = forward(x, y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)  # one multi-tensor norm
     optimizer.step()
     return loss.item()
 
 
 def setup(name: str, args):
+    """``name``: ours, hf, ours+compile or hf+compile -> (model, loss callable, optimizer)."""
     torch.manual_seed(0)
-    model = (build_hf if name == "hf" else build_ours)(args)
+    model = (build_hf if name.startswith("hf") else build_ours)(args)
     model.train()
-    forward = logits_fn(name, model)
-    if (name == "ours" and args.compile) or (name == "hf" and args.compile_hf):
-        forward = torch.compile(forward)
+    forward = loss_fn(name, model)
+    if name.endswith("+compile"):
+        forward = torch.compile(forward)  # inductor on CPU: fuses the pointwise ops, LayerNorm, loss
     return model, forward, make_optimizer(model, args.optimizer)
 
 
@@ -163,14 +170,15 @@ def parse(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats (ours, hf, ours, hf, ...)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--optimizer", choices=("fused", "default"), default="fused")
-    p.add_argument("--compile", action="store_true", help="torch.compile nngarden's model (inductor, CPU)")
-    p.add_argument("--compile-hf", action="store_true", help="torch.compile the HF model too")
+    p.add_argument("--compile", action="store_true",
+                   help="also time nngarden's model under torch.compile (inductor on CPU; needs a C++ compiler)")
+    p.add_argument("--compile-hf", action="store_true", help="also time the HF model under torch.compile")
     p.add_argument("--hf-activation", default="gelu_new",
                    help="HF GPT2Config.activation_function (gelu_new is GPT-2's and HF's default)")
     p.add_argument("--profile", action="store_true", help="print a torch.profiler table for both models")
     p.add_argument("--no-memory", action="store_true", help="skip the child-process memory measurement")
     p.add_argument("--memory-steps", type=int, default=5)
-    p.add_argument("--memory-only", choices=("ours", "hf"), help=argparse.SUPPRESS)
+    p.add_argument("--memory-only", choices=("ours", "hf", "ours+compile", "hf+compile"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -182,7 +190,8 @@ def main(argv=None) -> dict:
         print(json.dumps(measure_memory(args.memory_only, args)))
         return {}
     load0 = os.getloadavg()
-    names = ("ours", "hf")
+    names = ["ours"] + (["ours+compile"] if args.compile else []) + ["hf"] + (
+        ["hf+compile"] if args.compile_hf else [])
     runs = {name: setup(name, args) for name in names}
     batches = make_batches(args)
     params = {name: n_params(runs[name][0]) for name in names}
@@ -209,30 +218,35 @@ def main(argv=None) -> dict:
 
     print(f"shape: {args.n_layer} layers, {args.n_head} heads, width {args.n_embd}, block {args.block}, "
           f"batch {args.batch}, vocab {args.vocab}; optimizer AdamW ({args.optimizer}); "
-          f"compile ours={args.compile} hf={args.compile_hf}; HF activation {args.hf_activation}")
+          f"HF activation {args.hf_activation}")
     print(f"threads: {torch.get_num_threads()}; load average before {load0[0]:.2f} {load0[1]:.2f} "
           f"{load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}; cores {os.cpu_count()}")
-    print(f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; {args.repeats} x {args.steps} steps each")
+    print(f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; {args.repeats} x {args.steps} steps each, "
+          f"interleaved; medians of per-step times")
     out = {}
-    print(f"{'model':6} {'cpu ms/step':>12} {'wall ms/step':>13} {'tokens/s (cpu)':>15} "
+    print(f"{'model':13} {'cpu ms/step':>12} {'wall ms/step':>13} {'tokens/s (cpu)':>15} "
           f"{'GFLOP/s (cpu)':>14} {'% of 1-core peak':>17}")
     for name in names:
         c, w = med(cpu[name]), med(wall[name])
         gflops = 6 * params[name] * tokens / c / 1e9
         out[name] = {"cpu_ms": 1e3 * c, "wall_ms": 1e3 * w, "tokens_per_s": tokens / c, "gflops": gflops}
-        print(f"{name:6} {1e3 * c:12.1f} {1e3 * w:13.1f} {tokens / c:15.0f} {gflops:14.1f} "
+        print(f"{name:13} {1e3 * c:12.1f} {1e3 * w:13.1f} {tokens / c:15.0f} {gflops:14.1f} "
               f"{100 * gflops / PEAK_GFLOPS_ONE_CORE:16.1f}%")
-    ratio_cpu = med(cpu["hf"]) / med(cpu["ours"])
-    ratio_wall = med(wall["hf"]) / med(wall["ours"])
-    # spread of the ratio across repeats (each repeat's medians), to see how noisy the machine was
-    per_rep = [med(cpu["hf"][r * args.steps:(r + 1) * args.steps]) /
-               med(cpu["ours"][r * args.steps:(r + 1) * args.steps]) for r in range(args.repeats)]
-    print(f"speed-up ours / HF: {ratio_cpu:.2f}x on CPU time (per repeat {min(per_rep):.2f}-{max(per_rep):.2f}), "
-          f"{ratio_wall:.2f}x on wall time")
-    out.update(ratio_cpu=ratio_cpu, ratio_wall=ratio_wall, load=[load0, load1])
+    for name in names:
+        if name == "hf":
+            continue
+        ratio_cpu = med(cpu["hf"]) / med(cpu[name])
+        ratio_wall = med(wall["hf"]) / med(wall[name])
+        # the ratio within each repeat shows how much the noise of a shared machine moves it
+        per_rep = [med(cpu["hf"][r * args.steps:(r + 1) * args.steps]) /
+                   med(cpu[name][r * args.steps:(r + 1) * args.steps]) for r in range(args.repeats)]
+        print(f"speed-up {name} / hf: {ratio_cpu:.2f}x on CPU time (per repeat {min(per_rep):.2f}-"
+              f"{max(per_rep):.2f}), {ratio_wall:.2f}x on wall time")
+        out[name].update(ratio_cpu=ratio_cpu, ratio_wall=ratio_wall)
+    out["load"] = [load0, load1]
     if not args.no_memory:
-        child_argv = [a for a in argv if a not in ("--profile",)]
-        for name in names:
+        child_argv = [a for a in argv if a not in ("--profile", "--compile", "--compile-hf")]
+        for name in ("ours", "hf"):  # eager only: a child that compiles would take minutes
             mem = memory_in_child(name, child_argv)
             if mem:
                 out[name].update(mem)

@@ -75,7 +75,7 @@ class TransformersConfig(NoteConfig):
     d_model: int = option(64, "encoder width", low=2)
     n_head: int = option(4, "attention heads", low=1)
     n_layer: int = option(2, "encoder blocks", low=1)
-    steps: int = option(1500, "training steps per model", low=1)
+    steps: int = option(1000, "training steps per model", low=1)
     batch_size: int = option(128, "fresh examples per step", low=2)
     lr: float = option(2e-3, "Adam learning rate (cosine decay to 1/10)", low=0.0, low_open=True)
     eval_interval: int = option(100, "steps between held-out evaluations", low=1)
@@ -246,6 +246,7 @@ def train_arm(cfg: TransformersConfig, arm: str, seed: int, ctx: RunContext) -> 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.1 + 0.45 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    ctx.log(0, arm=arm, seed=seed, val_acc=accuracy(model, *val))
     for step in range(1, cfg.steps + 1):
         x, y = random_batch(cfg.batch_size, cfg, data_g)
         loss = F.binary_cross_entropy_with_logits(model(x), y)
@@ -431,10 +432,13 @@ def _figures(ctx, cfg, rel, convex, results, figures) -> None:
             for s in sorted({k[1] for k in latest if k[0] == arm}):
                 pts = sorted((k[2], v) for k, v in latest.items() if k[0] == arm and k[1] == s)
                 steps = [p[0] for p in pts]
-                label = f"{arm} encodings" if s == cfg.seed else None
-                axes[0].plot(steps, [p[1]["val_acc"] for p in pts], color=colors[arm], label=label, alpha=0.8)
-                axes[1].plot(steps, [p[1]["train_loss"] for p in pts], color=colors[arm], label=label, alpha=0.8)
-        axes[0].axhline(0.5, color="k", ls=":", lw=1, label="chance")
+                label = (f"{arm} encodings" if arm != "none" else "no encodings") if s == cfg.seed else None
+                axes[0].plot(steps, [p[1]["val_acc"] for p in pts], color=colors[arm], label=label, alpha=0.8,
+                             lw=2 if arm == "none" else 1.4, zorder=3)
+                loss_pts = [(st, p["train_loss"]) for st, p in pts if p.get("train_loss") is not None]
+                axes[1].plot([a for a, _ in loss_pts], [b for _, b in loss_pts], color=colors[arm], label=label,
+                             alpha=0.8)
+        axes[0].axhline(0.5, color="0.5", ls=":", lw=1, label="chance (1/2)", zorder=2)
         axes[0].set_ylim(0.3, 1.02)
         axes[0].set_xlabel("training step")
         axes[0].set_ylabel("held-out accuracy (sorted vs permuted pairs)")
@@ -459,6 +463,9 @@ def _figures(ctx, cfg, rel, convex, results, figures) -> None:
             axes[h].set_ylabel("query token", fontsize=7)
         im = axes[heads].imshow(np.array(convex["weights_example"]), cmap="viridis", vmin=0, vmax=1)
         axes[heads].set_title("random, causal + padding", fontsize=8)
+        n_pos = len(convex["weights_example"])
+        axes[heads].set_xticks(range(0, n_pos, 2))
+        axes[heads].set_yticks(range(0, n_pos, 2))
         axes[heads].set_xlabel("key position", fontsize=7)
         axes[heads].set_ylabel("query position", fontsize=7)
         fig.colorbar(im, ax=axes[heads], label="weight")
