@@ -95,7 +95,8 @@ def setup(name: str, args):
     model.train()
     forward = loss_fn(name, model)
     if name.endswith("+compile"):
-        forward = torch.compile(forward)  # inductor on CPU: fuses the pointwise ops, LayerNorm, loss
+        # inductor on CPU: fuses the pointwise ops (bias + GELU, residual adds), LayerNorm and the loss
+        forward = torch.compile(forward, options=json.loads(args.inductor_options) or None)
     return model, forward, make_optimizer(model, args.optimizer)
 
 
@@ -173,6 +174,8 @@ def parse(argv=None):
     p.add_argument("--compile", action="store_true",
                    help="also time nngarden's model under torch.compile (inductor on CPU; needs a C++ compiler)")
     p.add_argument("--compile-hf", action="store_true", help="also time the HF model under torch.compile")
+    p.add_argument("--inductor-options", default="{}",
+                   help='JSON options for torch.compile, e.g. \'{"cpp_wrapper": true}\'')
     p.add_argument("--hf-activation", default="gelu_new",
                    help="HF GPT2Config.activation_function (gelu_new is GPT-2's and HF's default)")
     p.add_argument("--profile", action="store_true", help="print a torch.profiler table for both models")

@@ -193,3 +193,18 @@ def test_config_errors_name_the_field():
         GPTConfig(vocab_size=10, block_size=8, dropout=1.5)
     with pytest.raises(ValueError, match="block_size"):
         small()(torch.zeros(1, 9, dtype=torch.long))
+
+
+def test_benchmark_script_imports_and_runs_one_step_of_ours():
+    """benchmarks/gpt_train.py is a script, not a test; this only keeps it from rotting (no timing)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "gpt_train.py"
+    spec = importlib.util.spec_from_file_location("gpt_train_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = bench.parse(["--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--block", "8", "--batch", "2"])
+    model, forward, opt = bench.setup("ours", args)
+    x, y = bench.make_batches(args, 1)[0]
+    assert math.isfinite(bench.train_step(forward, model, opt, x, y))
