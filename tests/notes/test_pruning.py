@@ -44,7 +44,7 @@ def test_verdicts_follow_the_measurements():
     table = summarise([_fake_seed(98.0, rows)])
     speed = {"rows": [dict(arch="mlp", kind="structured", ratio=2.0, theoretical=2.0, measured=1.9),
                       dict(arch="mlp", kind="masked", ratio=2.0, theoretical=2.0, measured=1.0)],
-             "load_average": 1.0, "threads": 1, "batch": 256}
+             "load_average": 1.0, "threads": 1, "batch": 256, "clock": "thread_cpu"}
     verdicts = {c.id: c.verdict for c in judge_claims(cfg, NOTE.claims, 98.0, table, speed)}
     assert verdicts == {"keeps-accuracy": "holds", "fine-tuning-recovers": "holds", "scores-matter": "holds",
                         "layer-collapse": "holds", "iterative": "inconclusive", "real-speedup": "holds",
