@@ -35,7 +35,7 @@ class PruningConfig(NoteConfig):
     lr: float = option(1e-3, "Adam learning rate (training and fine-tuning)", low=0.0, low_open=True)
     batch_size: int = option(64, "minibatch size", low=1)
     n_train: int = option(0, "training images to use (0: the whole 80% split)", low=0)
-    floor: float = option(0.2, "per-layer floor of global-magnitude-floor, as a fraction of the "
+    floor: float = option(0.5, "per-layer floor of global-magnitude-floor, as a fraction of the "
                           "layer's uniform share", low=0.0, high=1.0, low_open=True)
     iterative_rounds: int = option(0, "rounds of the iterative and lottery schedules (0: skip them)", low=0)
     rewind_epoch: int = option(1, "lottery tickets rewind to the weights after this many epochs", low=0)
