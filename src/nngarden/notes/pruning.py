@@ -517,12 +517,15 @@ def draw(ctx, cfg, figures, dense_accs, table, speed, gpt):
             width = 0.8 / len(shown)
             for i, s in enumerate(shown):
                 vals = [table[(s, ratio)]["densities"][n] for n in layers]
-                bars = ax.bar(np.arange(len(layers)) + i * width, vals, width, label=s)
-                for b, v in zip(bars, vals):
-                    ax.text(b.get_x() + b.get_width() / 2, v, f"{100 * v:.1f}%", ha="center", va="bottom", fontsize=6)
+                shown_vals = [max(v, 1e-4) for v in vals]  # an emptied layer shows as a stub labelled 0%
+                bars = ax.bar(np.arange(len(layers)) + i * width, shown_vals, width, label=s)
+                for b, v, h in zip(bars, vals, shown_vals):
+                    ax.text(b.get_x() + b.get_width() / 2, h, f"{100 * v:.2g}%", ha="center", va="bottom",
+                            fontsize=6)
+            ax.set_yscale("log")
             ax.set_xticks(np.arange(len(layers)) + 0.4 - width / 2)
             ax.set_xticklabels([f"{n} ({'64x300' if n == 'hidden.0' else '300x100'})" for n in layers])
-            ax.set_ylabel("fraction of weights kept")
+            ax.set_ylabel("fraction of the layer's weights kept (log)")
             ax.set_title(f"per-layer density at {ratio:g}x (mean over seeds; classifier unpruned)")
             ax.legend(fontsize=7)
 
