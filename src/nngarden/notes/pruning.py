@@ -146,9 +146,8 @@ def run_seed(cfg: PruningConfig, seed: int, log) -> dict:
 
     from ..data.digits import load_digits_split
     from ..nn.digits_nets import DigitsMLP
-    from ..prune import compression_ratio, count_params, layer_densities, prunable_layers
-    from ..prune.schedules import geometric_ratios, rewind_weights
-    from ..prune import prune_model
+    from ..prune import (compression_ratio, count_params, geometric_ratios, layer_densities, prunable_layers,
+                         prune_model, rewind_weights)
 
     data = load_digits_split(seed=seed, n_train=cfg.n_train or None)
     torch.manual_seed(1000 * cfg.seed + seed)
@@ -282,8 +281,8 @@ def run_gpt(cfg: PruningConfig, log) -> dict:
 
     text = shakespeare_chars(cfg.gpt_chars)
     vocab = sorted(set(text))
-    ids = torch.tensor([vocab.index(c) for c in text]) if len(text) < 50_000 else \
-        torch.tensor(list(map({c: i for i, c in enumerate(vocab)}.__getitem__, text)))
+    index = {c: i for i, c in enumerate(vocab)}
+    ids = torch.tensor([index[c] for c in text])                                    # (N,) char ids
     split = int(0.9 * len(ids))
     train_ids, val_ids = ids[:split], ids[split:]
     torch.manual_seed(cfg.seed)

@@ -138,8 +138,10 @@ class PrunedSelfAttention(nn.Module):
         super().__init__()
         self.n_head, self.head_dim = n_head, head_dim
         inner = n_head * head_dim
-        self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)    # q, k, v of the kept heads
-        self.c_proj = nn.Linear(inner, n_embd, bias=bias)
+        with warnings.catch_warnings():  # n_head = 0 makes zero-size layers, whose init warns
+            warnings.simplefilter("ignore", UserWarning)
+            self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)    # q, k, v of the kept heads
+            self.c_proj = nn.Linear(inner, n_embd, bias=bias)
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
 
