@@ -391,7 +391,8 @@ def run(config: GPTNoteConfig, ctx) -> Findings:
                                 f"(it has {sorted(REFERENCE_VAL_LOSS)})", evidence))
     else:
         ref = REFERENCE_VAL_LOSS[final_step]
-        evidence.update(reference_val_loss=ref, reference_minus_val_loss=(ref - final) if final is not None else None)
+        evidence.update(reference_val_loss=ref,
+                        reference_minus_val_loss=(ref - final) if final is not None else None)
         passed = (initial is not None and final is not None and abs(initial - ln_v) <= 0.1
                   and final <= ref + REFERENCE_TOLERANCE)
         claims.append(judge(
