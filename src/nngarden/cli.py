@@ -104,7 +104,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                        help="which preset the config starts from (default full: the note's recipe)")
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="device")
     train.add_argument("--seed", type=int, default=None, help="random seed")
-    train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    train.add_argument("--threads", type=int, default=None,
+                       help="torch threads per process (default: the config's train.threads, 1)")
     train.add_argument("--compile", action="store_true", help="torch.compile the model (useful on CUDA)")
     train.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA)")
 
@@ -229,7 +230,7 @@ def cmd_train(args) -> int:
     if note.train is None:
         raise ConfigError(f"train: note {args.slug!r} has no training command; allowed: gpt, bert")
     config = _resolve_config(note, args.preset, args.overrides, args.seed)
-    if args.threads < 1:
+    if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads: got {args.threads}, must be >= 1")
     return note.train(config, args.out, device=resolve_device(args.device), threads=args.threads,
                       compile=args.compile, bf16=args.bf16) or 0
