@@ -106,7 +106,7 @@ class GradientFlowConfig(NoteConfig):
                    euler_steps=(0.2, 0.1, 0.05, 0.025, 0.0125), euler_powers=(3, 4, 5),
                    euler_p2_horizon=20000.0, lessard_iters=1000, mlp_samples=5000, mlp_hidden=100,
                    mlp_steps=1500, mlp_seeds=3, mlp_lrs_gd=(0.1, 0.3, 1.0, 3.0),
-                   mlp_lrs_nesterov=(0.01, 0.03, 0.1, 0.3), mlp_lrs_adam=(1e-3, 3e-3, 1e-2, 3e-2))
+                   mlp_lrs_nesterov=(0.01, 0.03, 0.1, 0.3, 1.0), mlp_lrs_adam=(1e-3, 3e-3, 1e-2, 3e-2))
 
 
 # --- shared helpers ----------------------------------------------------------------------------
