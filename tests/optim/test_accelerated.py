@@ -149,3 +149,14 @@ def test_naive_p3_eventually_diverges_with_a_fixed_eps():
 def test_bad_hyperparameters_are_refused_naming_the_field(make, message):
     with pytest.raises(ValueError, match=message):
         make([torch.zeros(2, requires_grad=True)])
+
+
+def test_load_guaranteed_iterates_puts_x_k_into_the_parameters():
+    x = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    opt = NesterovConvex([x], lr=0.25)
+    for _ in range(3):
+        opt.zero_grad()
+        (x ** 2).sum().backward()
+        opt.step()
+    opt.load_guaranteed_iterates()
+    assert x.item() == pytest.approx(0.09375)  # x_3 of the hand-computed sequence, not y_3

@@ -53,7 +53,11 @@ class _GuaranteedIterate(Optimizer):
 
     @torch.no_grad()
     def load_guaranteed_iterates(self) -> None:
-        """Copy the guaranteed iterates into the parameters (for evaluating a model at them)."""
+        """Copy the guaranteed iterates into the parameters, to evaluate a model at them.
+
+        The momentum state no longer matches the parameters afterwards, so it is cleared: a further
+        ``step`` restarts the method from these iterates.
+        """
         for p, x in zip([p for g in self.param_groups for p in g["params"]], self.guaranteed_iterates()):
             p.copy_(x)
         self.state.clear()
