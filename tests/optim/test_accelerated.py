@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from nngarden.config import ConfigError
+
 from nngarden.optim import BregmanNaive, BregmanRateMatching, HeavyBall, NesterovConvex
 
 
@@ -147,7 +149,7 @@ def test_naive_p3_eventually_diverges_with_a_fixed_eps():
     (lambda ps: BregmanNaive(ps, lr=0.1, C=-1.0), "C"),
 ])
 def test_bad_hyperparameters_are_refused_naming_the_field(make, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=message):
         make([torch.zeros(2, requires_grad=True)])
 
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from nngarden.config import ConfigError
 from nngarden.optim.ode import (euler_discretization, predicted_divergence_time, series_start,
                                 solve_bregman_ode)
 
@@ -70,7 +71,7 @@ def test_predicted_divergence_time_formula():
 
 def test_bad_inputs_are_refused():
     grad, _, _ = _quadratic()
-    with pytest.raises(ValueError, match="p"):
+    with pytest.raises(ConfigError, match="p"):
         solve_bregman_ode(grad, np.zeros(3), 1.5, 0.25, 1.0)
-    with pytest.raises(ValueError, match="scheme"):
+    with pytest.raises(ConfigError, match="scheme"):
         euler_discretization(grad, np.zeros(3), np.ones(3), 3, 0.25, 0.1, 1.0, scheme="rk4")

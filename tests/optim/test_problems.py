@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from nngarden.config import ConfigError
+
 from nngarden.optim import LessardFunction, LogisticRegression, Quadratic1D, WorstCaseQuadratic
 
 
@@ -58,7 +60,7 @@ def test_lessard_function_constants():
 
 
 def test_bad_problem_sizes_are_refused():
-    with pytest.raises(ValueError, match="N"):
+    with pytest.raises(ConfigError, match="N"):
         WorstCaseQuadratic(0)
-    with pytest.raises(ValueError, match="flip"):
+    with pytest.raises(ConfigError, match="flip"):
         LogisticRegression(flip=0.0)

@@ -417,6 +417,8 @@ def _figures(ctx, cfg, rates, logistic, path, div, hb, mlp, figures: list[str]) 
             a1.loglog(t ** (int(p) / 2), g, ls="-" if p == "2" else "--", label=f"p={p} against t^(p/2)")
         s = np.array(path["s"])
         a1.loglog(s, path["bound"] / s ** 2, "k:", lw=1, label="bound R^2/(2C s^2)")
+        top = max(max(d["gap"]) for d in path["paths"].values())
+        a1.set_ylim(None, 100 * top)
         a0.set_xlabel("ODE time t")
         a1.set_xlabel("reparametrised time s = t^(p/2)")
         for a in (a0, a1):

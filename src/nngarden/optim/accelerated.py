@@ -22,10 +22,12 @@ from typing import Callable, Iterable
 import torch
 from torch.optim import Optimizer
 
+from ..config import ConfigError
+
 
 def _check_positive(name: str, value: float) -> float:
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: got {value!r}, expected a finite number > 0")
+        raise ConfigError(f"{name}: got {value!r}, expected a finite number > 0")
     return float(value)
 
 
@@ -109,7 +111,7 @@ class HeavyBall(Optimizer):
 
     def __init__(self, params: Iterable, lr: float, momentum: float):
         if not (0.0 <= momentum < 1.0):
-            raise ValueError(f"momentum: got {momentum!r}, expected a number in [0, 1)")
+            raise ConfigError(f"momentum: got {momentum!r}, expected a number in [0, 1)")
         super().__init__(params, {"lr": _check_positive("lr", lr), "momentum": float(momentum)})
 
     @torch.no_grad()
@@ -132,7 +134,7 @@ class HeavyBall(Optimizer):
 
 def _check_order(p: float, C: float) -> tuple[float, float]:
     if not (isinstance(p, (int, float)) and p >= 2):
-        raise ValueError(f"p: got {p!r}, expected a number >= 2 (the rate O(1/t^p) of the ODE)")
+        raise ConfigError(f"p: got {p!r}, expected a number >= 2 (the rate O(1/t^p) of the ODE)")
     return float(p), _check_positive("C", C)
 
 
@@ -224,7 +226,7 @@ class BregmanRateMatching(_GuaranteedIterate):
     def __init__(self, params: Iterable, lr: float, p: int = 2, C: float = 0.25, N: float = 1.0,
                  max_hessian_size: int = 2000):
         if p not in (2, 3):
-            raise ValueError(f"p: got {p!r}; the rate-matching step is implemented for p in (2, 3) "
+            raise ConfigError(f"p: got {p!r}; the rate-matching step is implemented for p in (2, 3) "
                              "(p >= 4 needs derivatives of order 3 and higher)")
         _check_order(p, C)
         super().__init__(params, {"lr": _check_positive("lr", lr), "p": int(p), "C": float(C),
@@ -237,9 +239,9 @@ class BregmanRateMatching(_GuaranteedIterate):
 
     def step(self, closure: Callable | None = None):
         if closure is None:
-            raise ValueError("closure: BregmanRateMatching needs a closure returning the loss")
+            raise ConfigError("closure: BregmanRateMatching needs a closure returning the loss")
         if len(self.param_groups) != 1:
-            raise ValueError("param_groups: BregmanRateMatching takes a single parameter group")
+            raise ConfigError("param_groups: BregmanRateMatching takes a single parameter group")
         group = self.param_groups[0]
         eps, p_ord, C, N = group["lr"], group["p"], group["C"], group["N"]
         params = self._params()
@@ -285,7 +287,7 @@ class BregmanRateMatching(_GuaranteedIterate):
         sizes = [p.numel() for p in params]
         n = sum(sizes)
         if n > self.max_hessian_size:
-            raise ValueError(f"max_hessian_size: the cubic step builds the {n}x{n} Hessian; "
+            raise ConfigError(f"max_hessian_size: the cubic step builds the {n}x{n} Hessian; "
                              f"allowed up to {self.max_hessian_size} parameters")
         flat_g = torch.cat([g.reshape(-1) for g in grads])
         rows = []

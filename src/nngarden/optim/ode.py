@@ -17,14 +17,16 @@ from typing import Callable
 
 import numpy as np
 
+from ..config import ConfigError
+
 Grad = Callable[[np.ndarray], np.ndarray]
 
 
 def _check(p: float, C: float) -> None:
     if not p >= 2:
-        raise ValueError(f"p: got {p!r}, expected a number >= 2")
+        raise ConfigError(f"p: got {p!r}, expected a number >= 2")
     if not C > 0:
-        raise ValueError(f"C: got {C!r}, expected a number > 0")
+        raise ConfigError(f"C: got {C!r}, expected a number > 0")
 
 
 def series_start(x0: np.ndarray, grad: Grad, p: float, C: float, t0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +67,7 @@ def solve_bregman_ode(grad: Grad, x0: np.ndarray, p: float, C: float, t_end: flo
 
     _check(p, C)
     if not 0 < t0 < t_end:
-        raise ValueError(f"t0, t_end: got {t0!r}, {t_end!r}; expected 0 < t0 < t_end")
+        raise ConfigError(f"t0, t_end: got {t0!r}, {t_end!r}; expected 0 < t0 < t_end")
     x0 = np.asarray(x0, dtype=np.float64)
     xs, vs = series_start(x0, grad, p, C, t0)
     sol = solve_ivp(bregman_rhs(grad, p, C), (t0, t_end), np.concatenate([xs, vs]), method=method,
@@ -106,9 +108,9 @@ def euler_discretization(grad: Grad, x0: np.ndarray, x_star: np.ndarray, p: floa
     during the damped phase, so with blowup = 1 this marks the instability), or becomes non-finite.
     """
     if scheme not in ("semi-implicit", "forward"):
-        raise ValueError(f"scheme: got {scheme!r}, allowed: semi-implicit, forward")
+        raise ConfigError(f"scheme: got {scheme!r}, allowed: semi-implicit, forward")
     if not h > 0:
-        raise ValueError(f"h: got {h!r}, expected a number > 0")
+        raise ConfigError(f"h: got {h!r}, expected a number > 0")
     _check(p, C)
     x = np.asarray(x0, dtype=np.float64).copy()
     v = np.zeros_like(x)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..config import ConfigError
+
 
 @dataclass
 class WorstCaseQuadratic:
@@ -31,9 +33,9 @@ class WorstCaseQuadratic:
 
     def __post_init__(self) -> None:
         if self.N < 1:
-            raise ValueError(f"N: got {self.N!r}, expected an integer >= 1")
+            raise ConfigError(f"N: got {self.N!r}, expected an integer >= 1")
         if not self.L > 0:
-            raise ValueError(f"L: got {self.L!r}, expected a number > 0")
+            raise ConfigError(f"L: got {self.L!r}, expected a number > 0")
         self.n = 2 * self.N + 1
 
     def laplacian_times(self, x: torch.Tensor) -> torch.Tensor:
@@ -80,7 +82,7 @@ class Quadratic1D:
     def tight_for_gd(cls, N: int, L: float = 1.0, R: float = 1.0) -> "Quadratic1D":
         """lam = L / (2N + 1): gradient descent with step 1/L then has N (f - f*) / (L R^2) -> 1/(4e)."""
         if N < 1:
-            raise ValueError(f"N: got {N!r}, expected an integer >= 1")
+            raise ConfigError(f"N: got {N!r}, expected an integer >= 1")
         return cls(lam=L / (2 * N + 1), x_start=R)
 
     def f(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,9 +103,9 @@ class LogisticRegression:
 
     def __init__(self, n_samples: int = 200, dim: int = 20, flip: float = 0.1, seed: int = 0):
         if n_samples < 2 or dim < 1:
-            raise ValueError(f"n_samples, dim: got {n_samples!r}, {dim!r}; expected n_samples >= 2, dim >= 1")
+            raise ConfigError(f"n_samples, dim: got {n_samples!r}, {dim!r}; expected n_samples >= 2, dim >= 1")
         if not 0 < flip < 0.5:
-            raise ValueError(f"flip: got {flip!r}, expected a fraction in (0, 0.5) so the data are not separable")
+            raise ConfigError(f"flip: got {flip!r}, expected a fraction in (0, 0.5) so the data are not separable")
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((n_samples, dim))
         w_true = rng.standard_normal(dim)
