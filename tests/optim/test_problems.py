@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from nngarden.config import ConfigError
-
 from nngarden.optim import LessardFunction, LogisticRegression, Quadratic1D, WorstCaseQuadratic
 
 
