@@ -35,8 +35,8 @@ class VersePair:
 
 def clean_osis(text: str) -> str:
     """Verse text without footnotes, markup or entities, whitespace collapsed."""
-    text = _TAG.sub(" ", _NOTE.sub(" ", text))
-    return " ".join(html.unescape(text).split())
+    text = _TAG.sub("", _NOTE.sub(" ", text))  # tags wrap words; notes sit between them
+    return " ".join(html.unescape(text).replace("\u00b6", " ").split())   # ¶ marks a paragraph, not a word
 
 
 def parse_imp(text: str) -> dict[str, str]:
