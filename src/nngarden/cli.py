@@ -89,7 +89,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=DEFAULT_SITE, help="where the site is written (default garden/)")
 
     serve = sub.add_parser("serve", help="serve the built garden on 127.0.0.1", formatter_class=fmt)
-    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free port)")
     serve.add_argument("--dir", type=Path, default=DEFAULT_SITE, help="the built site (default garden/)")
 
     train = sub.add_parser("train", help="a note's training alone, as a long resumable run", formatter_class=fmt,

@@ -252,7 +252,7 @@ def run_note(note, config: Config, run_dir: Path, *, preset: str, device: str = 
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else [],
         "commit": git_commit(),
         "versions": package_versions(note.packages),
-        "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     data = findings.to_dict()
     problems = validate_findings(data, list(note.claims))
