@@ -165,7 +165,8 @@ class GPT(nn.Module):
         logits = self.lm_head(x)                                                           # (B, T, V)
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+            # reshape, not view: targets may be a non-contiguous slice such as seq[:, 1:]
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
     @torch.no_grad()
@@ -179,6 +180,10 @@ class GPT(nn.Module):
         """
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k}")
+        if max_new_tokens < 0:
+            raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
         caches: list[dict] | None = None
         for _ in range(max_new_tokens):
             if use_cache and idx.size(1) <= self.config.block_size:

@@ -1,0 +1,238 @@
+"""Structured pruning: remove whole neurons, channels and attention heads, and rebuild smaller dense
+layers, so the model is physically smaller and a dense BLAS call does less work.
+
+Unit importance is the L2 norm of a unit's weights (Li et al. 2017 use filter norms; Michel et al.
+2019 show many heads can go). For a GPT we score a head or an MLP neuron by the norm of its *output*
+weights (its columns of ``c_proj``), the only path by which it reaches the residual stream.
+
+``mask_*`` functions build the masked twin of a structural cut (the output columns of removed units
+zeroed): the rebuilt model computes exactly what that masked model computes, which the tests check.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..config import ConfigError
+from ..nn.attention import build_mask, scaled_dot_product_attention
+from .masks import apply_mask, effective_weight
+
+
+# --- slicing layers ----------------------------------------------------------------------------------
+def slice_layer(layer: nn.Module, out_idx: torch.Tensor | None = None,
+                in_idx: torch.Tensor | None = None) -> nn.Module:
+    """A new Linear/Conv2d holding only output units ``out_idx`` and input units ``in_idx``."""
+    w = effective_weight(layer).detach()
+    out_idx = torch.arange(w.shape[0]) if out_idx is None else torch.as_tensor(out_idx, dtype=torch.long)
+    in_idx = torch.arange(w.shape[1]) if in_idx is None else torch.as_tensor(in_idx, dtype=torch.long)
+    w = w[out_idx][:, in_idx]
+    has_bias = layer.bias is not None
+    with warnings.catch_warnings():  # a layer cut to zero units warns that initialising it is a no-op
+        warnings.simplefilter("ignore", UserWarning)
+        if isinstance(layer, nn.Linear):
+            new = nn.Linear(len(in_idx), len(out_idx), bias=has_bias)
+        elif isinstance(layer, nn.Conv2d):
+            if layer.groups != 1:
+                raise ConfigError("layer: grouped convolutions are not supported by structured pruning")
+            new = nn.Conv2d(len(in_idx), len(out_idx), layer.kernel_size, layer.stride, layer.padding,
+                            layer.dilation, bias=has_bias, padding_mode=layer.padding_mode)
+        else:
+            raise ConfigError(f"layer: cannot slice a {type(layer).__name__}; allowed: Linear, Conv2d")
+    new = new.to(dtype=w.dtype)
+    with torch.no_grad():
+        new.weight.copy_(w)
+        if has_bias:
+            new.bias.copy_(layer.bias.detach()[out_idx])
+    return new
+
+
+def unit_norms(layer: nn.Module) -> torch.Tensor:
+    """L2 norm of each output unit's incoming weights (rows of a Linear, filters of a Conv)."""
+    return effective_weight(layer).detach().flatten(1).norm(dim=1)
+
+
+def top_units(scores: torch.Tensor, keep: int) -> torch.Tensor:
+    """Indices of the ``keep`` best units, in their original order (so outputs keep their layout)."""
+    return torch.sort(torch.topk(scores, keep).indices).values
+
+
+def widths_for_compression(count: callable, full: tuple[int, ...], compression: float) -> tuple[int, ...]:
+    """Widths ``round(f * full)`` (at least 1) with the largest f whose model ``count(widths)`` holds
+    at most parameters(full) / compression. Unit granularity makes the ratio approximate."""
+    if compression < 1:
+        raise ConfigError(f"compression: got {compression!r}, must be >= 1")
+    target = count(full) / compression
+    lo, hi = 0.0, 1.0
+    widths = lambda f: tuple(max(1, round(f * w)) for w in full)  # noqa: E731
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if count(widths(mid)) <= target else (lo, mid)
+    return widths(lo)
+
+
+# --- classifiers ---------------------------------------------------------------------------------
+def shrink_mlp(model: nn.Module, widths: tuple[int, ...]) -> nn.Module:
+    """A copy of a DigitsMLP whose hidden layers keep their ``widths`` highest-norm neurons."""
+    from ..nn.digits_nets import DigitsMLP, DigitsMLPConfig
+
+    if len(widths) != len(model.hidden):
+        raise ConfigError(f"widths: got {len(widths)} widths for {len(model.hidden)} hidden layers")
+    for w, layer in zip(widths, model.hidden):
+        if not 1 <= w <= layer.out_features:
+            raise ConfigError(f"widths: {w} is outside 1..{layer.out_features}")
+    config = DigitsMLPConfig(hidden=tuple(widths), n_in=model.config.n_in, n_classes=model.config.n_classes)
+    new = DigitsMLP(config).to(next(model.parameters()).dtype)
+    prev = None
+    for i, (w, layer) in enumerate(zip(widths, model.hidden)):
+        keep = top_units(unit_norms(layer), w)
+        new.hidden[i] = slice_layer(layer, out_idx=keep, in_idx=prev)
+        prev = keep
+    new.classifier = slice_layer(model.classifier, in_idx=prev)
+    return new
+
+
+def mlp_param_count(n_in: int, widths: tuple[int, ...], n_classes: int) -> int:
+    dims = (n_in,) + tuple(widths) + (n_classes,)
+    return sum((a + 1) * b for a, b in zip(dims[:-1], dims[1:]))
+
+
+def shrink_cnn(model: nn.Module, widths: tuple[int, int, int]) -> nn.Module:
+    """A copy of a DigitsCNN keeping (conv1 channels, conv2 channels, dense units) by filter norm."""
+    from ..nn.digits_nets import DigitsCNN, DigitsCNNConfig
+
+    c1, c2, hidden = widths
+    full = (model.conv1.out_channels, model.conv2.out_channels, model.fc.out_features)
+    for w, f in zip(widths, full):
+        if not 1 <= w <= f:
+            raise ConfigError(f"widths: {w} is outside 1..{f}")
+    new = DigitsCNN(DigitsCNNConfig(channels=(c1, c2), hidden=hidden, n_classes=model.config.n_classes))
+    new = new.to(next(model.parameters()).dtype)
+    k1 = top_units(unit_norms(model.conv1), c1)
+    k2 = top_units(unit_norms(model.conv2), c2)
+    kf = top_units(unit_norms(model.fc), hidden)
+    spatial = model.fc.in_features // model.conv2.out_channels           # 2x2 positions per channel
+    flat = (k2[:, None] * spatial + torch.arange(spatial)[None, :]).flatten()  # channel-major flatten
+    new.conv1 = slice_layer(model.conv1, out_idx=k1)
+    new.conv2 = slice_layer(model.conv2, out_idx=k2, in_idx=k1)
+    new.fc = slice_layer(model.fc, out_idx=kf, in_idx=flat)
+    new.classifier = slice_layer(model.classifier, in_idx=kf)
+    return new
+
+
+def cnn_param_count(widths: tuple[int, int, int], n_classes: int = 10, spatial: int = 4) -> int:
+    c1, c2, h = widths
+    return (9 + 1) * c1 + (9 * c1 + 1) * c2 + (spatial * c2 + 1) * h + (h + 1) * n_classes
+
+
+# --- GPT: heads and MLP neurons --------------------------------------------------------------------
+class PrunedSelfAttention(nn.Module):
+    """Causal self-attention with ``n_head`` heads of ``head_dim`` each, where n_head * head_dim may
+    be less than the model width: what is left of a GPT block after some heads are removed."""
+
+    def __init__(self, n_embd: int, n_head: int, head_dim: int, bias: bool, dropout: float):
+        super().__init__()
+        self.n_head, self.head_dim = n_head, head_dim
+        inner = n_head * head_dim
+        with warnings.catch_warnings():  # n_head = 0 makes zero-size layers, whose init warns
+            warnings.simplefilter("ignore", UserWarning)
+            self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)    # q, k, v of the kept heads
+            self.c_proj = nn.Linear(inner, n_embd, bias=bias)
+        self.dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, kv_cache: dict | None = None, need_weights: bool = False):
+        b, t, c = x.shape                                                            # (B, T, C)
+        if self.n_head == 0:  # every head removed: only the output bias reaches the residual stream
+            out = self.c_proj.bias.expand(b, t, c) if self.c_proj.bias is not None else x.new_zeros(b, t, c)
+            return self.resid_dropout(out), None
+        inner = self.n_head * self.head_dim
+        q, k, v = self.c_attn(x).split(inner, dim=2)
+        q, k, v = (z.view(b, t, self.n_head, self.head_dim).transpose(1, 2) for z in (q, k, v))  # (B, H', T, d)
+        if kv_cache is not None:
+            if "k" in kv_cache:
+                k = torch.cat([kv_cache["k"], k], dim=2)
+                v = torch.cat([kv_cache["v"], v], dim=2)
+            kv_cache["k"], kv_cache["v"] = k, v
+        weights = None
+        if need_weights or (t > 1 and t != k.size(2)):
+            mask = build_mask(t, k.size(2), causal=True, device=x.device)
+            y, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, explicit=need_weights,
+                                                      training=self.training)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1,
+                                               dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).contiguous().view(b, t, inner)                         # (B, T, H' d)
+        return self.resid_dropout(self.c_proj(y)), (weights if need_weights else None)
+
+
+def gpt_unit_scores(model: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per block: head scores (H,) and MLP neuron scores (4C,), norms of their c_proj columns."""
+    heads, neurons = [], []
+    for block in model.transformer.h:
+        attn = block.attn
+        n_head = attn.n_head
+        w = effective_weight(attn.c_proj).detach()                                  # (C, H d)
+        heads.append(w.view(w.shape[0], n_head, -1).norm(dim=(0, 2)))
+        neurons.append(effective_weight(block.mlp.c_proj).detach().norm(dim=0))      # (4C,)
+    return heads, neurons
+
+
+def choose_gpt_units(model: nn.Module, head_fraction: float, neuron_fraction: float
+                     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Indices of heads and neurons to keep in every block (the top fractions by output norm)."""
+    for name, f in (("head_fraction", head_fraction), ("neuron_fraction", neuron_fraction)):
+        if not 0.0 <= f <= 1.0:
+            raise ConfigError(f"{name}: got {f!r}, must be >= 0 and <= 1")
+    heads, neurons = gpt_unit_scores(model)
+    keep_heads = [top_units(s, round(head_fraction * len(s))) for s in heads]
+    keep_neurons = [top_units(s, round(neuron_fraction * len(s))) for s in neurons]
+    return keep_heads, keep_neurons
+
+
+def _head_columns(keep: torch.Tensor, head_dim: int) -> torch.Tensor:
+    return (keep[:, None] * head_dim + torch.arange(head_dim)[None, :]).flatten().long()
+
+
+def mask_gpt_units(model: nn.Module, keep_heads, keep_neurons) -> nn.Module:
+    """A copy of ``model`` where removed heads and neurons are masked: their c_proj columns are zero."""
+    masked = copy.deepcopy(model)
+    for block, kh, kn in zip(masked.transformer.h, keep_heads, keep_neurons):
+        attn = block.attn
+        d = attn.c_proj.in_features // attn.n_head
+        cols = torch.zeros(attn.c_proj.in_features)
+        cols[_head_columns(torch.as_tensor(kh), d)] = 1
+        apply_mask(attn.c_proj, cols.expand_as(attn.c_proj.weight).clone())
+        cols = torch.zeros(block.mlp.c_proj.in_features)
+        cols[torch.as_tensor(kn, dtype=torch.long)] = 1
+        apply_mask(block.mlp.c_proj, cols.expand_as(block.mlp.c_proj.weight).clone())
+    return masked
+
+
+def shrink_gpt(model: nn.Module, keep_heads, keep_neurons) -> nn.Module:
+    """A copy of a GPT whose blocks keep only ``keep_heads`` heads and ``keep_neurons`` MLP neurons,
+    as genuinely smaller Linear layers."""
+    if len(keep_heads) != len(model.transformer.h) or len(keep_neurons) != len(model.transformer.h):
+        raise ConfigError(f"keep_heads/keep_neurons: need one entry per block ({len(model.transformer.h)})")
+    new = copy.deepcopy(model)
+    cfg = model.config
+    for block, kh, kn in zip(new.transformer.h, keep_heads, keep_neurons):
+        attn = block.attn
+        c = cfg.n_embd
+        d = attn.c_proj.in_features // attn.n_head
+        kh = torch.as_tensor(kh, dtype=torch.long)
+        cols = _head_columns(kh, d)
+        rows = torch.cat([cols, cols + c, cols + 2 * c])  # q, k, v rows of the kept heads
+        small = PrunedSelfAttention(c, len(kh), d, attn.c_attn.bias is not None, attn.dropout)
+        small = small.to(attn.c_attn.weight.dtype)
+        small.c_attn = slice_layer(attn.c_attn, out_idx=rows)
+        small.c_proj = slice_layer(attn.c_proj, in_idx=cols)
+        block.attn = small
+        kn = torch.as_tensor(kn, dtype=torch.long)
+        block.mlp.c_fc = slice_layer(block.mlp.c_fc, out_idx=kn)
+        block.mlp.c_proj = slice_layer(block.mlp.c_proj, in_idx=kn)
+    return new
