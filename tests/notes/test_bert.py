@@ -1,6 +1,7 @@
 """The bert note's library side: `train bert` (checkpoints, resume, DDP-ready loop) and `fill`."""
 
 import json
+from collections import Counter
 
 import pytest
 import torch
@@ -10,9 +11,9 @@ from nngarden.train import checkpoint as ckpt
 
 from ..train._tiny import assert_bit_identical, make_text, run_cli, tensors
 
-TINY = ["model.n_layer=1", "model.n_head=2", "model.n_embd=32", "model.block_size=16", "train.batch_size=16",
-        "train.warmup_steps=5", "train.eval_interval=20", "train.eval_batches=2", "train.checkpoint_interval=20",
-        "train.lr=3e-3"]
+TINY = ["model.n_layer=1", "model.n_head=2", "model.n_embd=64", "model.block_size=32", "train.batch_size=32",
+        "train.warmup_steps=10", "train.eval_interval=40", "train.eval_batches=4", "train.checkpoint_interval=40",
+        "train.lr=2e-3"]
 
 
 def train_args(out, text, steps, *extra):
@@ -31,25 +32,31 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("bert")
-    done = run_cli(train_args(out, corpus, 160))
+    done = run_cli(train_args(out, corpus, 480))
     assert done.returncode == 0, done.stderr
     return out
 
 
-def test_train_bert_learns_to_denoise(trained):
+def test_train_bert_learns_to_denoise(trained, corpus):
+    """The loss on hidden characters ends well below the entropy of the character frequencies: the
+    model reads the context, it does not only learn which characters are common."""
     rows = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
     val = [r["val_loss"] for r in rows if "val_loss" in r]
-    assert val[0] > 3.0 and val[-1] < 0.6 * val[0]
+    counts = Counter(corpus.read_text())
+    freq = torch.tensor(list(counts.values()), dtype=torch.float64) / sum(counts.values())
+    unigram_entropy = float(-(freq * freq.log()).sum())
+    assert val[0] > unigram_entropy + 0.5
+    assert val[-1] < unigram_entropy - 0.15
 
 
 def test_resume_continues_bit_identically(corpus, trained, tmp_path):
-    """Stopping at step 80 and running again to 160 equals the uninterrupted 160-step run."""
+    """Stopping at step 40 and running again to 80 equals the uninterrupted 80-step run."""
     out = tmp_path / "resumed"
-    first = run_cli(train_args(out, corpus, 80, "train.lr_decay_steps=160"))
+    first = run_cli(train_args(out, corpus, 40, "train.lr_decay_steps=80"))
     assert first.returncode == 0, first.stderr
-    again = run_cli(train_args(out, corpus, 160, "train.lr_decay_steps=160"))
+    again = run_cli(train_args(out, corpus, 80, "train.lr_decay_steps=80"))
     assert again.returncode == 0 and "resuming from" in again.stdout, again.stdout + again.stderr
-    reference = run_cli(train_args(tmp_path / "straight", corpus, 160, "train.lr_decay_steps=160"))
+    reference = run_cli(train_args(tmp_path / "straight", corpus, 80, "train.lr_decay_steps=80"))
     assert reference.returncode == 0
     assert_bit_identical(tensors(ckpt.latest_checkpoint(out / "checkpoints")),
                          tensors(ckpt.latest_checkpoint(tmp_path / "straight" / "checkpoints")))
@@ -61,12 +68,13 @@ def test_fill_prints_predictions_for_each_mask(trained):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("[MASK] 1") and lines[1].startswith("[MASK] 2")
     assert lines[-1].startswith("filled: the ki") and "[MASK]" not in lines[-1]
-    # the corpus has only 'king' and 'dead': a trained denoiser fills both
-    assert lines[-1] == "filled: the king is dead"
+    assert len(lines[-1]) == len("filled: the king is dead")
+    # the corpus knows 'ki?g' only as 'king': a trained denoiser ranks 'n' among its top three
+    assert "'n'" in lines[0]
 
 
 @pytest.mark.parametrize("text, words", [("no mask here", "contains no [MASK]"),
-                                         ("the [MASK] is " + "long " * 10, "at most 16")])
+                                         ("the [MASK] is " + "long " * 10, "at most 32")])
 def test_fill_bad_text_is_a_clear_error(trained, text, words):
     done = run_cli(["fill", "--checkpoint", str(trained), "--text", text])
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
