@@ -11,13 +11,12 @@ from __future__ import annotations
 import torch
 
 from ..nn.bert import IGNORE_INDEX
+from .text import keyed_generator
 
 
 def masking_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
     """A CPU generator whose stream depends only on (seed, step, rank)."""
-    gen = torch.Generator()
-    gen.manual_seed((seed * 1_000_003 + step * 9_176 + rank * 7_919) % (2**63 - 1))
-    return gen
+    return keyed_generator(seed, "mask", step, rank)
 
 
 def mask_tokens(ids: torch.Tensor, *, mask_id: int, vocab_size: int, special_ids: tuple[int, ...] = (),
@@ -50,3 +49,39 @@ def mask_tokens(ids: torch.Tensor, *, mask_id: int, vocab_size: int, special_ids
     labels = torch.full_like(cpu_ids, IGNORE_INDEX)
     labels[chosen] = cpu_ids[chosen]
     return inputs.to(ids.device), labels.to(ids.device)
+
+
+class MaskedLMBatches:
+    """Masked-LM batches for the training loop: (corrupted windows, labels), a function of (seed, step).
+
+    Windows are cut from a token stream (``TextData``) the way ``LMBatches`` cuts them; the masking of
+    each batch is drawn from its own (seed, step, micro-step) generator, so a resumed run and every DDP
+    rank see exactly the batches an uninterrupted single process would.
+    """
+
+    def __init__(self, data, block_size: int, seed: int, *, mask_id: int, vocab_size: int, rate: float = 0.15,
+                 mask_frac: float = 0.8, random_frac: float = 0.1):
+        self.data, self.block_size, self.seed = data, block_size, seed
+        self.mask_id, self.vocab_size = mask_id, vocab_size
+        self.rate, self.mask_frac, self.random_frac = rate, mask_frac, random_frac
+
+    def windows(self, split: str, key: tuple, size: int) -> torch.Tensor:
+        """(size, block_size) windows of the split at positions drawn from ``key``."""
+        stream = self.data.split(split)
+        gen = keyed_generator(self.seed, "windows", *key)
+        starts = torch.randint(len(stream) - self.block_size, (size,), generator=gen)
+        return stream[starts[:, None] + torch.arange(self.block_size)]
+
+    def _masked(self, windows: torch.Tensor, key: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        return mask_tokens(windows, mask_id=self.mask_id, vocab_size=self.vocab_size, rate=self.rate,
+                           mask_frac=self.mask_frac, random_frac=self.random_frac,
+                           generator=keyed_generator(self.seed, "mask", *key))
+
+    def train_batch(self, step: int, micro: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        key = ("train", step, micro)
+        return self._masked(self.windows("train", key, size), key)
+
+    def eval_batch(self, split: str, index: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        key = ("eval", split, index)
+        return self._masked(self.windows(split, key, size), key)
+

