@@ -60,7 +60,7 @@ def test_config_refuses_bad_values():
 
 
 def test_quick_decides_the_issue_claims_and_full_sweeps_observations():
-    assert set(NOTE.quick_decides) == {"depth1-fits-seen", "depth2-like-nuclear", "depth3-recovers",
-                                       "not-a-norm", "singular-value-law"}
+    assert {"depth1-fits-seen", "depth2-like-nuclear", "depth3-recovers",
+                                       "not-a-norm", "singular-value-law"} <= set(NOTE.quick_decides)
     full = MatrixCompletionConfig.full()
     assert full.seeds >= 3 and {2000, 5000} <= set(full.observations) and full.penalty_run

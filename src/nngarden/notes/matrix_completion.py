@@ -68,7 +68,7 @@ class MatrixCompletionConfig(NoteConfig):
     law_n: int = option(30, "size of the matrix in the singular value law check", low=2)
     law_rank: int = option(3, "rank of its target", low=1)
     law_observations: int = option(300, "its observed entries", low=1)
-    law_steps: int = option(3000, "gradient steps of the law check", low=2)
+    law_steps: int = option(6000, "gradient steps of the law check", low=2)
     law_step_scale: float = option(0.02, "its (small, so close to gradient flow) step scale", low=0.0,
                                    low_open=True)
     law_init_scale: float = option(0.1, "its init scale", low=0.0, low_open=True)
@@ -94,7 +94,7 @@ class MatrixCompletionConfig(NoteConfig):
 
     @classmethod
     def quick(cls):
-        return cls()
+        return cls(observations=(2000, 5000))
 
     @classmethod
     def full(cls):
@@ -417,7 +417,7 @@ def _draw(ctx, cfg, results, law, figures) -> None:
             errs = [_mean(r["test_error"] for r in per[f"depth{d}"]) for d in cfg.depths]
             ranks = [_mean(r["effective_rank"] for r in per[f"depth{d}"]) for d in cfg.depths]
             line, = ax_err.semilogy(cfg.depths, errs, "o-", label=f"deep linear, |Omega|={count}")
-            ax_rank.plot(cfg.depths, ranks, "o-", color=line.get_color(), label=f"deep linear, |Omega|={count}")
+            ax_rank.semilogy(cfg.depths, ranks, "o-", color=line.get_color(), label=f"deep linear, |Omega|={count}")
             for method, style in (("nuclear", "--"), ("soft_impute", ":")):
                 if method in per:
                     label = f"{'nuclear-norm min' if method == 'nuclear' else 'Soft-Impute'}, |Omega|={count}"
@@ -498,6 +498,6 @@ NOTE = Note(
              "scale-invariant ratio penalty ||W||_*/||W||_F with Adam is tried on depth 1."),
     links=("gradient-flow", "inductive-bias"),
     quick_decides=("depth1-fits-seen", "depth2-like-nuclear", "depth3-recovers", "not-a-norm",
-                   "singular-value-law"),
+                   "more-observations", "singular-value-law"),
     packages=("cvxpy",),
 )
