@@ -57,7 +57,7 @@ class MatrixCompletionConfig(NoteConfig):
     init_scale: float = option(1e-3, "std of each factor's entries at initialisation", low=0.0, low_open=True)
     step_scale: float = option(1.0, "learning rate as a fraction of |Omega| / (N s^(2-2/N)), s the target's top "
                                "singular value estimated from the observed entries", low=0.0, low_open=True)
-    tol: float = option(1e-9, "stop when the training loss (half the observed MSE) is below this", low=0.0,
+    tol: float = option(1e-8, "stop when the training loss (half the observed MSE) is below this", low=0.0,
                         low_open=True)
     max_steps: int = option(100_000, "gradient steps at most per run (a run that stops here is not converged)",
                             low=1)
@@ -75,8 +75,8 @@ class MatrixCompletionConfig(NoteConfig):
     # the ratio penalty on depth 1
     penalty_run: bool = option(False, "run depth 1 + ratio penalty with Adam (claim `penalty`)")
     penalty_weight: float = option(0.01, "weight of ||W||_*/||W||_F in the loss", low=0.0)
-    penalty_lr: float = option(1e-3, "Adam learning rate of the penalty run", low=0.0, low_open=True)
-    penalty_steps: int = option(20_000, "Adam steps of the penalty run", low=1)
+    penalty_lr: float = option(3e-3, "Adam learning rate of the penalty run", low=0.0, low_open=True)
+    penalty_steps: int = option(12_000, "Adam steps of the penalty run", low=1)
 
     def validate(self) -> None:
         if self.rank > self.n:
@@ -98,7 +98,7 @@ class MatrixCompletionConfig(NoteConfig):
 
     @classmethod
     def full(cls):
-        return cls(observations=(2000, 5000), depths=(1, 2, 3, 4), seeds=3, penalty_run=True)
+        return cls(observations=(2000, 5000), depths=(1, 2, 3), seeds=3, penalty_run=True)
 
 
 # --- one gradient descent run ---------------------------------------------------------------------------
