@@ -40,8 +40,11 @@ class InductiveBiasConfig(NoteConfig):
     mnist_samples: int = option(5000, "MNIST-1D samples generated (80% train, 20% test)", low=20)
     models: tuple[str, ...] = option(("logistic", "mlp", "cnn"), "classifiers trained on MNIST-1D, "
                                      "from: logistic, mlp, cnn, gru")
-    steps: int = option(6000, "Adam steps per classifier (the paper: 6000)", low=1)
+    steps: int = option(6000, "Adam steps for logistic regression and the MLP (the paper: 6000)", low=1)
+    cnn_steps: int = option(6000, "Adam steps for the CNN (the paper: 6000)", low=1)
     gru_steps: int = option(6000, "Adam steps for the GRU (slow on CPU: 40 sequential steps)", low=1)
+    average_last: int = option(1000, "final accuracy = mean test accuracy of the evaluations in the last "
+                               "this many steps (smooths the constant-learning-rate noise)", low=0)
     seeds: int = option(1, "seeds per classifier and condition; the verdict uses the mean", low=1)
     mlp_seeds: int = option(3, "seeds for the MLP (its shuffled/plain gap is judged to 2 points)", low=1)
     gru_seeds: int = option(1, "seeds for the GRU", low=1)
@@ -73,20 +76,21 @@ class InductiveBiasConfig(NoteConfig):
 
     @classmethod
     def tiny(cls) -> "InductiveBiasConfig":
-        return cls(invariance_graphs=3, mnist_samples=200, steps=30, gru_steps=5, mlp_seeds=1,
+        return cls(invariance_graphs=3, mnist_samples=200, steps=30, cnn_steps=20, gru_steps=5, mlp_seeds=1,
                    models=("logistic", "mlp", "cnn", "gru"), eval_every=10, relational_steps=3,
                    test_sizes=(16, 20), graph_batch=4, processing_steps=2, eval_graphs=4, size_step=4,
                    mlp_hidden=(16,))
 
     @classmethod
     def quick(cls) -> "InductiveBiasConfig":
-        # 6000 paper steps for logistic and MLP; the CNN passes 88% by about 1500 steps and holds
-        # there, so 3000 keep it well past the threshold at half the cost. No GRU, no (c).
-        return cls(steps=3000, mlp_seeds=3)
+        # The paper's 6000 steps for logistic regression and the MLP (4 seeds: its plain/shuffled gap is
+        # judged to 2 points); the CNN passes 88% by about 1500 steps and stays above 90% from 2000, so
+        # 3000 steps keep it clear of the threshold at half the cost. No GRU and no (c): too slow here.
+        return cls(cnn_steps=3000, mlp_seeds=4)
 
     @classmethod
     def full(cls) -> "InductiveBiasConfig":
-        return cls(models=("logistic", "mlp", "cnn", "gru"), seeds=3, mlp_seeds=3, gru_seeds=1,
+        return cls(models=("logistic", "mlp", "cnn", "gru"), seeds=3, mlp_seeds=5, gru_seeds=1,
                    relational_steps=3000, eval_graphs=200)
 
 
@@ -201,9 +205,10 @@ def judge_invariances(statement: str, res: dict[str, float]):
 # (b) MNIST-1D
 # --------------------------------------------------------------------------------------------------
 def train_classifier(name: str, data: dict, steps: int, lr: float, batch_size: int, eval_every: int,
-                     seed: int, log=None) -> dict:
+                     seed: int, log=None, average_last: int = 0) -> dict:
     """The MNIST-1D paper's loop: Adam, cross-entropy, batches sliced in order from the shuffled train
-    set; test accuracy every ``eval_every`` steps and at the end. Returns the curve and the final value."""
+    set; test accuracy every ``eval_every`` steps and at the end. Returns the curve, the accuracy after
+    the last step (``last``) and ``final``: the mean over evaluations in the last ``average_last`` steps."""
     from ..nn.classifiers import build_classifier
     torch.manual_seed(seed)
     x, y = torch.as_tensor(data["x"]), torch.as_tensor(data["y"])
@@ -234,7 +239,9 @@ def train_classifier(name: str, data: dict, steps: int, lr: float, batch_size: i
         if step % eval_every == 0 and step + 1 < steps:
             evaluate(step, loss_value)
     evaluate(steps, loss_value)
-    return {"final": curve[-1][1], "curve": curve, "cpu_seconds": time.process_time() - cpu0}
+    tail = [acc for step, acc in curve if step >= steps - average_last]
+    return {"final": float(np.mean(tail)), "last": curve[-1][1], "curve": curve,
+            "cpu_seconds": time.process_time() - cpu0}
 
 
 def run_mnist1d(cfg: InductiveBiasConfig, ctx) -> dict:
@@ -244,7 +251,7 @@ def run_mnist1d(cfg: InductiveBiasConfig, ctx) -> dict:
     results: dict = {}
     for model in cfg.models:
         n_seeds = {"mlp": cfg.mlp_seeds, "gru": cfg.gru_seeds}.get(model, cfg.seeds)
-        steps = cfg.gru_steps if model == "gru" else cfg.steps
+        steps = {"gru": cfg.gru_steps, "cnn": cfg.cnn_steps}.get(model, cfg.steps)
         for shuffled in (False, True):
             runs = []
             for seed in range(cfg.seed, cfg.seed + n_seeds):
@@ -255,7 +262,8 @@ def run_mnist1d(cfg: InductiveBiasConfig, ctx) -> dict:
                     d = shuffle_positions(data, cfg.shuffle_seed)[0] if shuffled else data
                     log = (lambda step, **v: ctx.log(step, task="mnist1d", model=model, shuffled=shuffled,
                                                      seed=seed, **v))
-                    return train_classifier(model, d, steps, cfg.lr, cfg.batch_size, cfg.eval_every, seed, log)
+                    return train_classifier(model, d, steps, cfg.lr, cfg.batch_size, cfg.eval_every, seed, log,
+                                            cfg.average_last)
                 runs.append(ctx.stage(f"mnist1d-{model}-{'shuffled' if shuffled else 'plain'}-{seed}", work))
             results[f"{model}/{'shuffled' if shuffled else 'plain'}"] = runs
     return results
@@ -279,7 +287,7 @@ def judge_mnist1d(statement: str, acc: dict[str, float], with_gru: bool):
               abs(acc["mlp_plain"] - 66) <= 4,
               abs(acc["mlp_shuffled"] - acc["mlp_plain"]) <= 2,
               acc["cnn_plain"] >= 88, acc["cnn_shuffled"] <= 65]
-    criterion = ("mean test accuracy: logistic 32 +- 3%; MLP 66 +- 4% and |shuffled - plain| <= 2 points; "
+    criterion = ("test accuracy (mean over seeds of the mean over the last evaluations): logistic 32 +- 3%; MLP 66 +- 4% and |shuffled - plain| <= 2 points; "
                  "CNN >= 88% plain and <= 65% shuffled")
     if with_gru:
         checks += [acc["gru_plain"] >= 85, acc["gru_shuffled"] <= 65]
@@ -567,7 +575,7 @@ def run(cfg: InductiveBiasConfig, ctx) -> Findings:
     results = run_mnist1d(cfg, ctx)
     acc = summarize_mnist1d(results)
     full_models = {"logistic", "mlp", "cnn"} <= set(cfg.models)
-    if full_models and cfg.mnist_samples == 5000 and cfg.steps >= 1000:
+    if full_models and cfg.mnist_samples == 5000 and min(cfg.steps, cfg.cnn_steps) >= 1000:
         claims.append(judge_mnist1d(CLAIMS["mnist1d"], acc, with_gru="gru" in cfg.models))
     else:
         claims.append(undecided("mnist1d", CLAIMS["mnist1d"],
