@@ -343,9 +343,9 @@ def train_graph_task(task: str, cfg: InductiveBiasConfig, ctx, seed: int) -> dic
             with torch.no_grad():
                 solved_in, nodes_in = solved_fraction(model(val_in[0])[-1], val_in[1])
                 solved_out, _ = solved_fraction(model(val_out[0])[-1], val_out[1])
-            curve.append([step + 1, solved_in, solved_out, float(loss)])
+            curve.append([step + 1, solved_in, solved_out, loss.item()])
             ctx.log(step + 1, task=task, model="gn", solved_in=solved_in, solved_larger=solved_out,
-                    node_acc_in=nodes_in, train_loss=float(loss))
+                    node_acc_in=nodes_in, train_loss=loss.item())
     by_size = {}
     with torch.no_grad():
         for n in _size_grid(cfg):
@@ -408,8 +408,8 @@ def train_sort_mlp(cfg: InductiveBiasConfig, ctx, seed: int) -> dict:
         opt.step()
         if (step + 1) % every == 0 or step + 1 == cfg.relational_steps:
             s = solved(xv, yv, mv)
-            curve.append([step + 1, s, float(loss)])
-            ctx.log(step + 1, task="sort", model="mlp", solved_in=s, train_loss=float(loss))
+            curve.append([step + 1, s, loss.item()])
+            ctx.log(step + 1, task="sort", model="mlp", solved_in=s, train_loss=loss.item())
     by_size = {}
     eval_rng = np.random.default_rng(20_000 + seed)
     for n in _size_grid(cfg):
