@@ -527,7 +527,7 @@ def apply_to_concat(fn: nn.Module, parts: list[tuple[torch.Tensor, torch.Tensor 
     widths) concatenation is never built. Any other module gets the plain concatenation.
     """
     if not (isinstance(fn, MLP) and isinstance(fn[0], nn.Linear)):
-        return fn(torch.cat([x if idx is None else x[idx] for x, idx in parts], dim=1))
+        return fn(torch.cat([x if idx is None else x.index_select(0, idx) for x, idx in parts], dim=1))
     first = fn[0]
     h = None
     offset = 0
@@ -535,7 +535,8 @@ def apply_to_concat(fn: nn.Module, parts: list[tuple[torch.Tensor, torch.Tensor 
         width = x.shape[1]
         projected = x @ first.weight[:, offset:offset + width].t()
         offset += width
-        projected = projected if idx is None else projected[idx]
+        # index_select's backward is an index_add_, cheaper on CPU than advanced indexing's index_put_
+        projected = projected if idx is None else projected.index_select(0, idx)
         h = projected if h is None else h + projected
     if first.bias is not None:
         h = h + first.bias
