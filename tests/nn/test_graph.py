@@ -222,4 +222,4 @@ def test_encode_process_decode_outputs_every_step_and_learns_a_relation():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < first / 10
+    assert loss.item() < first / 10
