@@ -7,7 +7,6 @@ traceback), 1 for any other error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -177,7 +176,7 @@ def _run_all(slugs: list[str], args, preset: str) -> int:
     if args.jobs < 1:
         raise ConfigError(f"--jobs: got {args.jobs}, must be >= 1")
     pending = list(slugs)
-    running: list[tuple[str, subprocess.Popen, float, Path]] = []
+    running: list[tuple[str, subprocess.Popen, float, Path, object]] = []
     results: dict[str, tuple[int, float, Path]] = {}
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     logs = (args.out or DEFAULT_RUNS) / "logs"
@@ -197,12 +196,13 @@ def _run_all(slugs: list[str], args, preset: str) -> int:
             log = open(logs / f"{slug}.log", "w")
             print(f"started {slug} -> {out}", flush=True)
             running.append((slug, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT),
-                            time.perf_counter(), out))
+                            time.perf_counter(), out, log))
         time.sleep(0.2)
         for item in list(running):
-            slug, proc, start, out = item
+            slug, proc, start, out, log = item
             if proc.poll() is not None:
                 running.remove(item)
+                log.close()
                 results[slug] = (proc.returncode, time.perf_counter() - start, out)
                 state = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, log {logs / slug}.log)"
                 print(f"finished {slug} in {results[slug][1]:.1f}s: {state}", flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,12 @@ class Findings:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        metrics = {k: float(v) for k, v in self.metrics.items()
-                   if isinstance(v, (int, float)) and math.isfinite(float(v))}
+        metrics = {}
+        for name, value in self.metrics.items():   # numpy and torch scalars count as numbers too
+            if isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0:
+                number = float(value)
+                if math.isfinite(number):
+                    metrics[name] = number
         return {
             "note": self.note,
             "title": self.title,

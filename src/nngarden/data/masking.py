@@ -40,7 +40,8 @@ def mask_tokens(ids: torch.Tensor, *, mask_id: int, vocab_size: int, special_ids
     to_mask = chosen & (action < mask_frac)
     to_random = chosen & (action >= mask_frac) & (action < mask_frac + random_frac)
 
-    ordinary = torch.tensor([t for t in range(vocab_size) if t not in set(special_ids) | {mask_id}])
+    excluded = set(special_ids) | {mask_id}
+    ordinary = torch.tensor([t for t in range(vocab_size) if t not in excluded])
     random_tokens = ordinary[torch.randint(len(ordinary), cpu_ids.shape, generator=gen)]
 
     inputs = cpu_ids.clone()

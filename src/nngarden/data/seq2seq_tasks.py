@@ -13,6 +13,7 @@ to reorder, not just transliterate. Number words come from ``num2words``.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +123,7 @@ def date_pairs(n: int, rng: np.random.Generator, first_year: int = 1100, last_ye
     return pairs
 
 
+@functools.lru_cache(maxsize=1)
 def date_vocabs() -> tuple[Vocab, Vocab]:
     """Every source word any date can use (ordinals 1-31, months, year words) and the ISO characters."""
     from num2words import num2words

@@ -25,6 +25,7 @@ from .base import Note, NoteConfig
 
 EVAL_RATES = (0.05, 0.15, 0.3, 0.45, 0.6, 0.8)   # masking rates the trained models are probed at
 DISTANCE_RATE = 0.45                              # masking rate of the distance-to-context probe
+FROZEN_ON_RESUME = ("model.", "data.", "masking.")  # a checkpoint resumes only with these unchanged
 
 CLAIMS = {
     "denoises": "A masked language model denoises: it recovers hidden characters of held-out text far more "
@@ -139,10 +140,9 @@ def train_bert(config: BertNoteConfig, out_dir: Path, *, rate: float | None = No
     from ..data.masking import MaskedLMBatches
     from ..data.text import load_text_data
     from ..nn.bert import BERT
-    from ..train import checkpoint as ckpt
+    from ..train.command import resume_tokenizer
 
-    latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
-    tokenizer_json = ckpt.read_tokenizer_json(latest) if latest is not None else None
+    tokenizer_json = resume_tokenizer(config, out_dir, FROZEN_ON_RESUME, verbose=kw.get("verbose", False))
     _, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
     rate = config.masking.rate if rate is None else rate
     torch.manual_seed(config.training_seed())
@@ -163,10 +163,9 @@ def train_gpt_peer(config: BertNoteConfig, out_dir: Path, **kw):
 
     from ..data.text import LMBatches, load_text_data
     from ..nn.gpt import GPT, GPTConfig
-    from ..train import checkpoint as ckpt
+    from ..train.command import resume_tokenizer
 
-    latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
-    tokenizer_json = ckpt.read_tokenizer_json(latest) if latest is not None else None
+    tokenizer_json = resume_tokenizer(config, out_dir, FROZEN_ON_RESUME, verbose=kw.get("verbose", False))
     _, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
     torch.manual_seed(config.training_seed())
     m = config.model
@@ -180,30 +179,11 @@ def train_gpt_peer(config: BertNoteConfig, out_dir: Path, **kw):
 
 def load_bert(folder: Path, device: str = "cpu"):
     """(model, tokenizer, state) from a BERT checkpoint folder (or a training folder: its newest)."""
-    from ..data.text import tokenizer_from_json
-    from ..nn.bert import BERT, BERTConfig
-    from ..train import checkpoint as ckpt
-    folder = ckpt.resolve_checkpoint(Path(folder))
-    state = ckpt.read_state(folder)
-    spec = state.get("model") or {}
-    if spec.get("class") != "nngarden.nn.bert.BERT":
-        raise ckpt.CheckpointError(f"checkpoint {folder} holds a {spec.get('class', 'unknown')} model, not a BERT")
-    tokenizer_json = ckpt.read_tokenizer_json(folder)
-    if tokenizer_json is None or "mask_id" not in state:
-        raise ckpt.CheckpointError(f"checkpoint {folder} lacks its tokenizer or mask id")
-    model = BERT(BERTConfig.from_dict(spec["config"]))
-    ckpt.load_model_state(folder, model, state)
-    return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state
-
-
-def _load_gpt(folder: Path):
-    from ..nn.gpt import GPT, GPTConfig
-    from ..train import checkpoint as ckpt
-    folder = ckpt.resolve_checkpoint(Path(folder))
-    state = ckpt.read_state(folder)
-    model = GPT(GPTConfig.from_dict(state["model"]["config"]))
-    ckpt.load_model_state(folder, model, state)
-    return model.eval()
+    from ..train.checkpoint import CheckpointError, load_language_model
+    model, tokenizer, state = load_language_model(folder, "nngarden.nn.bert.BERT", device)
+    if "mask_id" not in state:
+        raise CheckpointError(f"checkpoint {folder} lacks the id of its [MASK] token")
+    return model, tokenizer, state
 
 
 def train_command(config: BertNoteConfig, out_dir: Path, **kw) -> int:
@@ -349,7 +329,8 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         timings[name] = ctx.stage(f"train-{name}", train_stage)
 
     bert, tokenizer, state = load_bert(ctx.run_dir / "bert")
-    gpt = _load_gpt(ctx.run_dir / "gpt")
+    from ..train.checkpoint import load_language_model
+    gpt = load_language_model(ctx.run_dir / "gpt", "nngarden.nn.gpt.GPT")[0]
     from ..data.text import load_text_data
     _, _, data = load_text_data(config.data, config.model.block_size, tokenizer.to_json())
     mask_id, vocab = state["mask_id"], bert.config.vocab_size

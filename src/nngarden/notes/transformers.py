@@ -59,7 +59,7 @@ class TransformersConfig(NoteConfig):
     """Sizes of the three measurements."""
 
     # (a) convex combination
-    attn_batch: int = option(8, "batch of random query/key/value sets for the convex-combination check", low=1)
+    attn_batch: int = option(8, "batch of random query/key/value sets for the convex-combination check", low=2)
     attn_len: int = option(12, "sequence length of those sets", low=2)
     score_scale: float = option(8.0, "factor on the random queries, to make the softmax sharp", low=0.0,
                                 low_open=True)

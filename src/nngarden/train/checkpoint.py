@@ -395,3 +395,37 @@ def set_rng_state(saved: dict[str, Any]) -> None:
             torch.cuda.set_rng_state(torch.tensor(saved["cuda"], dtype=torch.uint8))
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"checkpoint: the saved random number generator states are malformed ({err})") from None
+
+
+# --- whole models ---------------------------------------------------------------------------------
+
+# Model classes a checkpoint may name, and their config classes: nothing else is ever instantiated.
+MODEL_CLASSES = {
+    "nngarden.nn.gpt.GPT": ("nngarden.nn.gpt", "GPT", "GPTConfig"),
+    "nngarden.nn.bert.BERT": ("nngarden.nn.bert", "BERT", "BERTConfig"),
+}
+
+
+def load_language_model(folder: Path, expected: str, device: str = "cpu"):
+    """(model in eval mode, tokenizer, state) from a checkpoint folder, or a training folder's newest.
+
+    ``expected`` is the class the caller can use (a key of MODEL_CLASSES); a checkpoint of another
+    model, or one without its tokenizer, is refused with a CheckpointError.
+    """
+    import importlib
+
+    from ..data.text import tokenizer_from_json
+    folder = resolve_checkpoint(Path(folder))
+    state = read_state(folder)
+    spec = state.get("model") or {}
+    if spec.get("class") != expected:
+        raise CheckpointError(f"checkpoint {folder} holds a {spec.get('class', 'unknown')} model, "
+                              f"not a {expected.rsplit('.', 1)[-1]}")
+    tokenizer_json = read_tokenizer_json(folder)
+    if tokenizer_json is None:
+        raise CheckpointError(f"checkpoint {folder} has no tokenizer.json")
+    module, model_name, config_name = MODEL_CLASSES[expected]
+    module = importlib.import_module(module)
+    model = getattr(module, model_name)(getattr(module, config_name).from_dict(spec["config"]))
+    load_model_state(folder, model, state)
+    return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state

@@ -7,6 +7,44 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from ..config import ConfigError
+
+
+def flat_keys(d: dict, prefix: str = "") -> dict:
+    """{"model": {"n_layer": 4}} -> {"model.n_layer": 4}."""
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(flat_keys(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def resume_tokenizer(config, out_dir: Path, fixed: tuple[str, ...] = ("model.", "data."),
+                     verbose: bool = False) -> str | None:
+    """The tokenizer of the newest checkpoint under ``out_dir`` (None when there is none to resume).
+
+    Refuses to resume when a key under one of the ``fixed`` prefixes, or the seed, differs from the
+    config the checkpoints were written with: the weights would not belong to this run. ``train.*``
+    keys may change (more steps, another eval interval).
+    """
+    from . import checkpoint as ckpt
+    latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
+    if latest is None:
+        return None
+    now, then = flat_keys(config.to_dict()), flat_keys(ckpt.read_state(latest).get("config", {}))
+    differ = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
+    frozen = [k for k in differ if k.startswith(fixed) or k in ("seed", "train.seed")]
+    if frozen:
+        raise ConfigError(f"{frozen[0]}: {now.get(frozen[0])!r} differs from {then.get(frozen[0])!r} in the "
+                          f"checkpoints under {out_dir}, which cannot resume with another "
+                          f"{', '.join(frozen)}; use another --out")
+    changed = [k for k in differ if k.startswith("train.")]
+    if changed and verbose:
+        print(f"resuming with changed {', '.join(changed)}", flush=True)
+    return ckpt.read_tokenizer_json(latest)
+
 
 def run_training_command(slug: str, config, out_dir: Path, train_fn: Callable, *, device: str = "cpu",
                          threads: int | None = None, compile: bool = False, bf16: bool = False) -> int:
