@@ -51,16 +51,16 @@ class BERTConfig(Config):
 class EncoderBlock(nn.Module):
     """Pre-LN block: x + attn(ln(x)) with no causal mask, then x + mlp(ln(x))."""
 
-    def __init__(self, config: BERTConfig):
+    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.attn = MultiHeadAttention(config.n_embd, config.n_head, config.dropout, bias=config.bias)
-        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.ln_1 = nn.LayerNorm(d_model, bias=bias)
+        self.attn = MultiHeadAttention(d_model, n_head, dropout, bias=bias)
+        self.ln_2 = nn.LayerNorm(d_model, bias=bias)
         self.mlp = nn.Sequential(
-            nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias),
+            nn.Linear(d_model, 4 * d_model, bias=bias),
             nn.GELU(),
-            nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias),
-            nn.Dropout(config.dropout),
+            nn.Linear(4 * d_model, d_model, bias=bias),
+            nn.Dropout(dropout),
         )
 
     def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
@@ -95,7 +95,8 @@ class BERT(nn.Module):
         else:
             self.pos_enc = SinusoidalPositionalEncoding(config.n_embd, config.block_size)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList([EncoderBlock(config) for _ in range(config.n_layer)])
+        self.blocks = nn.ModuleList([EncoderBlock(config.n_embd, config.n_head, config.dropout, config.bias)
+                                     for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.head = MaskedLMHead(config, self.tok_emb)
         self.apply(self._init_weights)

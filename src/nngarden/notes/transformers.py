@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..config import ConfigError, option
 from ..findings import Findings, judge
 from ..nn.attention import MultiHeadAttention, attention_weights, build_mask, scaled_dot_product_attention
+from ..nn.bert import EncoderBlock
 from ..nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding, relative_shift_matrix, \
     sinusoidal_table
 from ..plotting import figure
@@ -114,21 +115,6 @@ class TransformersConfig(NoteConfig):
 # (c) the model: a non-causal transformer encoder with an order-blind readout
 # ------------------------------------------------------------------------------------------------
 
-class EncoderBlock(nn.Module):
-    """Pre-LN block: x + MHA(ln(x)) (no causal mask), then x + MLP(ln(x))."""
-
-    def __init__(self, d_model: int, n_head: int):
-        super().__init__()
-        self.ln_1, self.ln_2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = MultiHeadAttention(d_model, n_head)
-        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
-
-    def forward(self, x: torch.Tensor, need_weights: bool = False):
-        a, weights = self.attn(self.ln_1(x), need_weights=need_weights)      # (B, T, C), (B, H, T, T)
-        x = x + a
-        return x + self.mlp(self.ln_2(x)), weights
-
-
 class SortednessClassifier(nn.Module):
     """tokens (B, T) -> logit (B,) of "sorted"; encodings "none", "sinusoidal" or "learned"."""
 
@@ -153,7 +139,7 @@ class SortednessClassifier(nn.Module):
             x = self.position(x)
         weights = []
         for block in self.blocks:
-            x, w = block(x, need_weights)
+            x, w = block(x, need_weights=need_weights)
             weights.append(w)
         return self.ln_f(x), weights
 
