@@ -492,7 +492,7 @@ NOTE = Note(
     summary=("Matrix completion has no inputs: the weight matrices W_1 ... W_N are the model and only the "
              "observed entries enter the loss. Following Arora, Cohen, Hu and Luo (2019) we complete a "
              "100 x 100 rank-5 matrix from 2000 (and 5000) random entries by plain gradient descent from a "
-             "small initialisation at depths 1 to 4, and compare with nuclear-norm minimisation (cvxpy) and "
+             "small initialisation at depths 1 to 3 (others can be set), and compare with nuclear-norm minimisation (cvxpy) and "
              "Soft-Impute: test error over all entries, effective rank, nuclear norm. A small problem checks "
              "the singular value law d sigma/dt proportional to sigma^(2-2/N) step by step, and the "
              "scale-invariant ratio penalty ||W||_*/||W||_F with Adam is tried on depth 1."),

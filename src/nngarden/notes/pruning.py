@@ -619,8 +619,8 @@ NOTE = Note(
         "as mean and spread over seeds: global and per-layer magnitude, global magnitude with a per-layer "
         "floor, LAMP, gradient x weight, random, and structured neuron removal. Per-layer densities show "
         "how one global threshold starves the 300x100 layer. Theoretical speedups (multiply-adds) are set "
-        "against latency measured with torch.utils.benchmark on one thread: masks buy nothing, physically "
-        "smaller layers buy close to their theory. A small character GPT on Shakespeare is pruned by "
+        "against latency measured with torch.utils.benchmark on one thread: do masks buy anything, and how "
+        "much of their theory do physically smaller layers deliver? A small character GPT on Shakespeare is pruned by "
         "magnitude and by removing heads and MLP neurons, and its perplexity read against sparsity."),
     links=("gpt", "inductive-bias"),
     quick_decides=("keeps-accuracy", "fine-tuning-recovers", "scores-matter", "layer-collapse",
