@@ -38,16 +38,34 @@ PEAK_GFLOPS_ONE_CORE = 78.4
 
 def build_ours(args):
     from nngarden.nn.gpt import GPT, GPTConfig
-    cfg = GPTConfig(vocab_size=args.vocab, block_size=args.block, n_layer=args.n_layer, n_head=args.n_head,
-                    n_embd=args.n_embd, dropout=0.0, bias=True)
+
+    cfg = GPTConfig(
+        vocab_size=args.vocab,
+        block_size=args.block,
+        n_layer=args.n_layer,
+        n_head=args.n_head,
+        n_embd=args.n_embd,
+        dropout=0.0,
+        bias=True,
+    )
     return GPT(cfg)
 
 
 def build_hf(args):
     from transformers import GPT2Config, GPT2LMHeadModel
-    cfg = GPT2Config(vocab_size=args.vocab, n_positions=args.block, n_embd=args.n_embd, n_layer=args.n_layer,
-                     n_head=args.n_head, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False,
-                     activation_function=args.hf_activation)
+
+    cfg = GPT2Config(
+        vocab_size=args.vocab,
+        n_positions=args.block,
+        n_embd=args.n_embd,
+        n_layer=args.n_layer,
+        n_head=args.n_head,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        use_cache=False,
+        activation_function=args.hf_activation,
+    )
     return GPT2LMHeadModel(cfg)
 
 
@@ -58,9 +76,11 @@ def loss_fn(name: str, model):
     the same ``F.cross_entropy`` (HF's own ``labels=`` path would shift and copy the labels first).
     """
     if name.startswith("hf"):
+
         def hf_loss(idx, targets):
             logits = model(input_ids=idx, use_cache=False).logits
             return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+
         return hf_loss
     return lambda idx, targets: model(idx, targets)[1]
 
@@ -74,8 +94,13 @@ def make_optimizer(model, kind: str):
 
 def make_batches(args, n: int = 8):
     g = torch.Generator().manual_seed(0)
-    return [(torch.randint(args.vocab, (args.batch, args.block), generator=g),
-             torch.randint(args.vocab, (args.batch, args.block), generator=g)) for _ in range(n)]
+    return [
+        (
+            torch.randint(args.vocab, (args.batch, args.block), generator=g),
+            torch.randint(args.vocab, (args.batch, args.block), generator=g),
+        )
+        for _ in range(n)
+    ]
 
 
 def train_step(forward, model, optimizer, x, y) -> float:
@@ -146,7 +171,9 @@ def memory_in_child(name: str, argv: list[str]) -> dict | None:
 
 
 def profile(name: str, args, steps: int = 10) -> None:
-    from torch.profiler import ProfilerActivity, profile as torch_profile
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
     model, forward, opt = setup(name, args)
     batches = make_batches(args)
     for i in range(3):
@@ -171,17 +198,28 @@ def parse(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats (ours, hf, ours, hf, ...)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--optimizer", choices=("fused", "default"), default="fused")
-    p.add_argument("--compile", action="store_true",
-                   help="also time nngarden's model under torch.compile (inductor on CPU; needs a C++ compiler)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time nngarden's model under torch.compile (inductor on CPU; needs a C++ compiler)",
+    )
     p.add_argument("--compile-hf", action="store_true", help="also time the HF model under torch.compile")
-    p.add_argument("--inductor-options", default="{}",
-                   help='JSON options for torch.compile, e.g. \'{"cpp_wrapper": true}\'')
-    p.add_argument("--hf-activation", default="gelu_new",
-                   help="HF GPT2Config.activation_function (gelu_new is GPT-2's and HF's default)")
+    p.add_argument(
+        "--inductor-options",
+        default="{}",
+        help="JSON options for torch.compile, e.g. '{\"cpp_wrapper\": true}'",
+    )
+    p.add_argument(
+        "--hf-activation",
+        default="gelu_new",
+        help="HF GPT2Config.activation_function (gelu_new is GPT-2's and HF's default)",
+    )
     p.add_argument("--profile", action="store_true", help="print a torch.profiler table for both models")
     p.add_argument("--no-memory", action="store_true", help="skip the child-process memory measurement")
     p.add_argument("--memory-steps", type=int, default=5)
-    p.add_argument("--memory-only", choices=("ours", "hf", "ours+compile", "hf+compile"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--memory-only", choices=("ours", "hf", "ours+compile", "hf+compile"), help=argparse.SUPPRESS
+    )
     return p.parse_args(argv)
 
 
@@ -193,8 +231,12 @@ def main(argv=None) -> dict:
         print(json.dumps(measure_memory(args.memory_only, args)))
         return {}
     load0 = os.getloadavg()
-    names = ["ours"] + (["ours+compile"] if args.compile else []) + ["hf"] + (
-        ["hf+compile"] if args.compile_hf else [])
+    names = (
+        ["ours"]
+        + (["ours+compile"] if args.compile else [])
+        + ["hf"]
+        + (["hf+compile"] if args.compile_hf else [])
+    )
     runs = {name: setup(name, args) for name in names}
     batches = make_batches(args)
     params = {name: n_params(runs[name][0]) for name in names}
@@ -219,32 +261,47 @@ def main(argv=None) -> dict:
     def med(xs):
         return statistics.median(xs)
 
-    print(f"shape: {args.n_layer} layers, {args.n_head} heads, width {args.n_embd}, block {args.block}, "
-          f"batch {args.batch}, vocab {args.vocab}; optimizer AdamW ({args.optimizer}); "
-          f"HF activation {args.hf_activation}")
-    print(f"threads: {torch.get_num_threads()}; load average before {load0[0]:.2f} {load0[1]:.2f} "
-          f"{load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}; cores {os.cpu_count()}")
-    print(f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; {args.repeats} x {args.steps} steps each, "
-          f"interleaved; medians of per-step times")
+    print(
+        f"shape: {args.n_layer} layers, {args.n_head} heads, width {args.n_embd}, block {args.block}, "
+        f"batch {args.batch}, vocab {args.vocab}; optimizer AdamW ({args.optimizer}); "
+        f"HF activation {args.hf_activation}"
+    )
+    print(
+        f"threads: {torch.get_num_threads()}; load average before {load0[0]:.2f} {load0[1]:.2f} "
+        f"{load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}; cores {os.cpu_count()}"
+    )
+    print(
+        f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; {args.repeats} x {args.steps} steps each, "
+        f"interleaved; medians of per-step times"
+    )
     out = {}
-    print(f"{'model':13} {'cpu ms/step':>12} {'wall ms/step':>13} {'tokens/s (cpu)':>15} "
-          f"{'GFLOP/s (cpu)':>14} {'% of 1-core peak':>17}")
+    print(
+        f"{'model':13} {'cpu ms/step':>12} {'wall ms/step':>13} {'tokens/s (cpu)':>15} "
+        f"{'GFLOP/s (cpu)':>14} {'% of 1-core peak':>17}"
+    )
     for name in names:
         c, w = med(cpu[name]), med(wall[name])
         gflops = 6 * params[name] * tokens / c / 1e9
         out[name] = {"cpu_ms": 1e3 * c, "wall_ms": 1e3 * w, "tokens_per_s": tokens / c, "gflops": gflops}
-        print(f"{name:13} {1e3 * c:12.1f} {1e3 * w:13.1f} {tokens / c:15.0f} {gflops:14.1f} "
-              f"{100 * gflops / PEAK_GFLOPS_ONE_CORE:16.1f}%")
+        print(
+            f"{name:13} {1e3 * c:12.1f} {1e3 * w:13.1f} {tokens / c:15.0f} {gflops:14.1f} "
+            f"{100 * gflops / PEAK_GFLOPS_ONE_CORE:16.1f}%"
+        )
     for name in names:
         if name == "hf":
             continue
         ratio_cpu = med(cpu["hf"]) / med(cpu[name])
         ratio_wall = med(wall["hf"]) / med(wall[name])
         # the ratio within each repeat shows how much the noise of a shared machine moves it
-        per_rep = [med(cpu["hf"][r * args.steps:(r + 1) * args.steps]) /
-                   med(cpu[name][r * args.steps:(r + 1) * args.steps]) for r in range(args.repeats)]
-        print(f"speed-up {name} / hf: {ratio_cpu:.2f}x on CPU time (per repeat {min(per_rep):.2f}-"
-              f"{max(per_rep):.2f}), {ratio_wall:.2f}x on wall time")
+        per_rep = [
+            med(cpu["hf"][r * args.steps : (r + 1) * args.steps])
+            / med(cpu[name][r * args.steps : (r + 1) * args.steps])
+            for r in range(args.repeats)
+        ]
+        print(
+            f"speed-up {name} / hf: {ratio_cpu:.2f}x on CPU time (per repeat {min(per_rep):.2f}-"
+            f"{max(per_rep):.2f}), {ratio_wall:.2f}x on wall time"
+        )
         out[name].update(ratio_cpu=ratio_cpu, ratio_wall=ratio_wall)
     out["load"] = [load0, load1]
     if not args.no_memory:
@@ -253,8 +310,10 @@ def main(argv=None) -> dict:
             mem = memory_in_child(name, child_argv)
             if mem:
                 out[name].update(mem)
-                print(f"peak memory {name}: {mem['training_mb']:.1f} MB above the resident set between steps "
-                      f"(resident peak {mem['peak_mb']:.0f} MB)")
+                print(
+                    f"peak memory {name}: {mem['training_mb']:.1f} MB above the resident set between steps "
+                    f"(resident peak {mem['peak_mb']:.0f} MB)"
+                )
     if args.profile:
         for name in names:
             profile(name, args)

@@ -56,9 +56,11 @@ def make_pyg_layer(block: GNBlock):
 
 def widen(batch: GraphBatch, width: int, gen: torch.Generator) -> GraphBatch:
     """Random features of the latent width the processing core sees."""
-    return batch.replace(nodes=torch.randn(batch.num_nodes, width, generator=gen),
-                         edges=torch.randn(batch.num_edges, width, generator=gen),
-                         globals=torch.randn(batch.num_graphs, width, generator=gen))
+    return batch.replace(
+        nodes=torch.randn(batch.num_nodes, width, generator=gen),
+        edges=torch.randn(batch.num_edges, width, generator=gen),
+        globals=torch.randn(batch.num_graphs, width, generator=gen),
+    )
 
 
 def time_it(fn, repeats: int) -> float:
@@ -82,13 +84,17 @@ def main() -> None:
         return
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
-    cases = {"sort 32 x (8-16) fully connected": sort_lists(32, 8, 16, rng)[0],
-             "sort 32 x (16-32) fully connected": sort_lists(32, 16, 32, rng)[0],
-             "shortest path 128 x (8-16) geometric": shortest_paths(128, 8, 16, rng)[0]}
+    cases = {
+        "sort 32 x (8-16) fully connected": sort_lists(32, 8, 16, rng)[0],
+        "sort 32 x (16-32) fully connected": sort_lists(32, 16, 32, rng)[0],
+        "shortest path 128 x (8-16) geometric": shortest_paths(128, 8, 16, rng)[0],
+    }
     w = args.width
     block = GNBlock(GNBlockConfig(node_in=w, edge_in=w, global_in=w, node_out=16, edge_out=16, global_out=16))
     pyg = make_pyg_layer(block)
-    print(f"{'batch':40s} {'nodes':>6s} {'edges':>7s} {'nngarden ms':>12s} {'PyG ms':>8s} {'PyG / ours':>10s}")
+    print(
+        f"{'batch':40s} {'nodes':>6s} {'edges':>7s} {'nngarden ms':>12s} {'PyG ms':>8s} {'PyG / ours':>10s}"
+    )
     for name, batch in cases.items():
         batch = widen(batch, w, gen)
         params = [p for p in block.parameters()]
@@ -109,7 +115,9 @@ def main() -> None:
             torch.autograd.grad(e.sum() + x.sum() + u.sum(), params)
 
         t_ours, t_pyg = time_it(step_ours, args.repeats), time_it(step_pyg, args.repeats)
-        print(f"{name:40s} {batch.num_nodes:6d} {batch.num_edges:7d} {t_ours:12.2f} {t_pyg:8.2f} {t_pyg / t_ours:10.2f}")
+        print(
+            f"{name:40s} {batch.num_nodes:6d} {batch.num_edges:7d} {t_ours:12.2f} {t_pyg:8.2f} {t_pyg / t_ours:10.2f}"
+        )
 
 
 if __name__ == "__main__":

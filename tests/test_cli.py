@@ -31,18 +31,33 @@ def fake_run(config, ctx):
     def work():
         CALLS["stage"] += 1
         return {"value": config.steps * 2}
+
     result = ctx.stage("work", work)
     for step in range(config.steps):
         ctx.log(step, train_loss=1.0 / (step + 1))
-    return Findings(claims=[judge("doubles", "doubling works", result["value"] == 2 * config.steps,
-                                  {"value": result["value"]}, "value == 2 * steps")],
-                    metrics={"value": result["value"]})
+    return Findings(
+        claims=[
+            judge(
+                "doubles",
+                "doubling works",
+                result["value"] == 2 * config.steps,
+                {"value": result["value"]},
+                "value == 2 * steps",
+            )
+        ],
+        metrics={"value": result["value"]},
+    )
 
 
 @pytest.fixture
 def fake_note(monkeypatch):
-    note = Note(slug="fake", title="A fake note", claims={"doubles": "doubling works"},
-                config_cls=FakeConfig, run=fake_run)
+    note = Note(
+        slug="fake",
+        title="A fake note",
+        claims={"doubles": "doubling works"},
+        config_cls=FakeConfig,
+        run=fake_run,
+    )
     monkeypatch.setattr(notes, "_REGISTRY", {"fake": note})
     CALLS["stage"] = 0
     return note
@@ -66,7 +81,7 @@ def test_run_writes_the_contract_and_reuses_a_finished_run(fake_note, tmp_path, 
 def test_unfinished_run_resumes_finished_stages(fake_note, tmp_path):
     out = tmp_path / "run"
     assert cli.main(["run", "fake", "--out", str(out)]) == 0
-    (out / "findings.json").unlink()          # as if killed after the stage, before the findings
+    (out / "findings.json").unlink()  # as if killed after the stage, before the findings
     assert cli.main(["run", "fake", "--out", str(out)]) == 0
     assert CALLS["stage"] == 1
 
@@ -78,13 +93,16 @@ def test_a_different_config_in_the_same_directory_is_refused(fake_note, tmp_path
     assert "different config" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["run", "nope"], ["unknown slug", "fake"]),
-    (["run", "fake", "--set", "steps=0"], ["steps", ">= 1"]),
-    (["run", "fake", "--set", "stpes=2"], ["unknown config key", "steps"]),
-    (["run", "fake", "--set", "steps"], ["key=value"]),
-    (["run"], ["name a note"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["run", "nope"], ["unknown slug", "fake"]),
+        (["run", "fake", "--set", "steps=0"], ["steps", ">= 1"]),
+        (["run", "fake", "--set", "stpes=2"], ["unknown config key", "steps"]),
+        (["run", "fake", "--set", "steps"], ["key=value"]),
+        (["run"], ["name a note"]),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(fake_note, tmp_path, capsys, argv, words):
     assert cli.main(argv + ["--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
@@ -98,7 +116,9 @@ def test_list_and_help_in_a_real_process():
     assert out.returncode == 0
     for slug in notes.all_notes():
         assert slug in out.stdout
-    helped = subprocess.run([sys.executable, "-m", "nngarden", "run", "--help"], capture_output=True, text=True)
+    helped = subprocess.run(
+        [sys.executable, "-m", "nngarden", "run", "--help"], capture_output=True, text=True
+    )
     assert helped.returncode == 0 and "--set" in helped.stdout and "--jobs" in helped.stdout
     for slug, note in notes.all_notes().items():
         assert f"config fields of '{slug}'" in helped.stdout

@@ -8,6 +8,7 @@ from nngarden.config import Config, ConfigError, nested, option, parse_assignmen
 @dataclass
 class Inner(Config):
     """Inner section."""
+
     width: int = option(8, "width", low=1)
     kind: str = option("a", "kind", choices=("a", "b"))
 
@@ -27,18 +28,21 @@ def test_defaults_and_dotted_overrides():
     assert Outer().with_overrides({"limit": "none"}).limit is None
 
 
-@pytest.mark.parametrize("item, words", [
-    ("inner.widht=3", ["unknown config key", "inner.width"]),
-    ("nope=1", ["unknown config key", "inner", "lr"]),
-    ("inner.width=0", ["width", ">= 1"]),
-    ("inner.width=abc", ["width", "integer"]),
-    ("inner.kind=c", ["kind", "allowed: a, b"]),
-    ("lr=0", ["lr", "> 0"]),
-    ("lr=nan", ["lr", "finite"]),
-    ("betas=0.9", ["betas", "expected 2"]),
-    ("betas=0.9,1.5", ["betas", "<= 1"]),
-    ("inner=3", ["section"]),
-])
+@pytest.mark.parametrize(
+    "item, words",
+    [
+        ("inner.widht=3", ["unknown config key", "inner.width"]),
+        ("nope=1", ["unknown config key", "inner", "lr"]),
+        ("inner.width=0", ["width", ">= 1"]),
+        ("inner.width=abc", ["width", "integer"]),
+        ("inner.kind=c", ["kind", "allowed: a, b"]),
+        ("lr=0", ["lr", "> 0"]),
+        ("lr=nan", ["lr", "finite"]),
+        ("betas=0.9", ["betas", "expected 2"]),
+        ("betas=0.9,1.5", ["betas", "<= 1"]),
+        ("inner=3", ["section"]),
+    ],
+)
 def test_bad_values_name_the_field(item, words):
     with pytest.raises(ConfigError) as err:
         Outer().with_overrides([item])

@@ -22,9 +22,16 @@ class ConfigError(ValueError):
     """A bad config value or key. The CLI prints it as one line and exits with code 2."""
 
 
-def option(default: Any = MISSING, help: str = "", *, choices: tuple | None = None,
-           low: float | None = None, high: float | None = None, default_factory: Any = MISSING,
-           low_open: bool = False):
+def option(
+    default: Any = MISSING,
+    help: str = "",
+    *,
+    choices: tuple | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    default_factory: Any = MISSING,
+    low_open: bool = False,
+):
     """A config field with its help text and allowed values.
 
     ``low``/``high`` are inclusive bounds unless ``low_open`` (then ``value > low``).
@@ -57,7 +64,8 @@ def _describe_type(tp: Any) -> str:
     if tp is type(None):
         return "none"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _coerce(name: str, value: Any, tp: Any) -> Any:
@@ -174,7 +182,8 @@ class Config:
         if unknown:
             raise ConfigError(
                 f"unknown config key {prefix}{unknown[0]}; allowed keys: "
-                + ", ".join(prefix + k for k in known))
+                + ", ".join(prefix + k for k in known)
+            )
         kwargs = {}
         for name, value in data.items():
             tp = hints[name]
@@ -204,17 +213,21 @@ class Config:
                 tp = hints[part]
                 if i < len(parts) - 1:
                     if not is_dataclass(tp):
-                        raise ConfigError(f"unknown config key {key!r}: {'.'.join(parts[:i + 1])} has no fields")
+                        raise ConfigError(
+                            f"unknown config key {key!r}: {'.'.join(parts[: i + 1])} has no fields"
+                        )
                     target, cls, hints = target[part], tp, _hints(tp)
                 else:
                     if is_dataclass(tp):
-                        raise ConfigError(f"{key} is a section; set one of its fields, e.g. {key}.{fields(tp)[0].name}=...")
+                        raise ConfigError(
+                            f"{key} is a section; set one of its fields, e.g. {key}.{fields(tp)[0].name}=..."
+                        )
                     target[part] = _coerce(key, raw, tp)
         return type(self).from_dict(data)
 
     # --- help ---------------------------------------------------------------------------------
     @classmethod
-    def describe(cls, instance: "Config | None" = None, prefix: str = "") -> list[tuple[str, str, str]]:
+    def describe(cls, instance: Config | None = None, prefix: str = "") -> list[tuple[str, str, str]]:
         """(key, default, help) for every field, nested sections flattened with dotted keys."""
         instance = instance if instance is not None else cls()
         rows = []
@@ -254,9 +267,13 @@ def _check_bounds(f: dataclasses.Field, value: Any) -> None:
             continue
         if lo is not None and (v <= lo if meta.get("low_open") else v < lo):
             bound = f"> {lo:g}" if meta.get("low_open") else f">= {lo:g}"
-            raise ConfigError(f"{f.name}: got {v!r}, must be {bound}" + (f" and <= {hi:g}" if hi is not None else ""))
+            raise ConfigError(
+                f"{f.name}: got {v!r}, must be {bound}" + (f" and <= {hi:g}" if hi is not None else "")
+            )
         if hi is not None and v > hi:
-            raise ConfigError(f"{f.name}: got {v!r}, must be <= {hi:g}" + (f" and >= {lo:g}" if lo is not None else ""))
+            raise ConfigError(
+                f"{f.name}: got {v!r}, must be <= {hi:g}" + (f" and >= {lo:g}" if lo is not None else "")
+            )
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

@@ -30,8 +30,9 @@ class Claim:
             raise ValueError(f"claim {self.id}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 
-def judge(claim_id: str, statement: str, passed: bool | None, evidence: dict[str, Any],
-          criterion: str) -> Claim:
+def judge(
+    claim_id: str, statement: str, passed: bool | None, evidence: dict[str, Any], criterion: str
+) -> Claim:
     """Build a Claim whose verdict follows from ``passed`` (None: the run could not decide).
 
     Non-finite or non-numeric evidence is dropped, and then the claim cannot be ``holds``/``fails``:
@@ -77,7 +78,7 @@ class Findings:
 
     def to_dict(self) -> dict[str, Any]:
         metrics = {}
-        for name, value in self.metrics.items():   # numpy and torch scalars count as numbers too
+        for name, value in self.metrics.items():  # numpy and torch scalars count as numbers too
             if isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0:
                 number = float(value)
                 if math.isfinite(number):
@@ -93,6 +94,7 @@ class Findings:
 
     def write(self, path: Path) -> None:
         from .runs import atomic_write_text
+
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False))
 
 

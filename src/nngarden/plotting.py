@@ -12,14 +12,23 @@ from contextlib import contextmanager
 def pyplot():
     """matplotlib.pyplot on the Agg backend."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
 @contextmanager
-def figure(ctx, name: str, figures: list[str], *, ncols: int = 1, nrows: int = 1,
-           size: tuple[float, float] | None = None):
+def figure(
+    ctx,
+    name: str,
+    figures: list[str],
+    *,
+    ncols: int = 1,
+    nrows: int = 1,
+    size: tuple[float, float] | None = None,
+):
     """Yield (fig, axes); on exit save ``figures/<name>`` and append its relative path to ``figures``."""
     plt = pyplot()
     size = size or (5.0 * ncols, 3.6 * nrows)

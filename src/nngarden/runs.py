@@ -19,9 +19,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import Config, ConfigError
 from .findings import Findings, validate_findings
@@ -49,6 +50,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 def set_threads(threads: int) -> int:
     """Set torch's intra-op thread count explicitly (one busy thread is fastest on a small box)."""
     import torch
+
     torch.set_num_threads(threads)
     return torch.get_num_threads()
 
@@ -56,6 +58,7 @@ def set_threads(threads: int) -> int:
 def resolve_device(name: str) -> str:
     """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is absent is an error."""
     import torch
+
     if name == "auto":
         if torch.cuda.is_available():
             return "cuda"
@@ -74,6 +77,7 @@ def resolve_device(name: str) -> str:
 def seed_everything(seed: int) -> None:
     import numpy as np
     import torch
+
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
@@ -82,11 +86,17 @@ def seed_everything(seed: int) -> None:
 def git_commit() -> str:
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
         if out.returncode == 0:
-            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=here,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
             return out.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         pass
@@ -204,8 +214,17 @@ def new_run_dir(root: Path, slug: str) -> Path:
     return path
 
 
-def run_note(note, config: Config, run_dir: Path, *, preset: str, device: str = "cpu", threads: int = 1,
-             force: bool = False, progress: bool = False) -> tuple[dict[str, Any], bool]:
+def run_note(
+    note,
+    config: Config,
+    run_dir: Path,
+    *,
+    preset: str,
+    device: str = "cpu",
+    threads: int = 1,
+    force: bool = False,
+    progress: bool = False,
+) -> tuple[dict[str, Any], bool]:
     """Run ``note`` with ``config`` in ``run_dir``; return (findings dict, whether it was reused).
 
     A finished run (``findings.json`` present, same config) is returned as it is unless ``force``.
@@ -223,7 +242,8 @@ def run_note(note, config: Config, run_dir: Path, *, preset: str, device: str = 
         if previous is not None and previous != json.loads(json.dumps(resolved)):
             raise ConfigError(
                 f"run directory {run_dir} holds a run with a different config; "
-                "use another --out or --force to start over")
+                "use another --out or --force to start over"
+            )
     if force and run_dir.exists():
         for sub in ("stages", "figures", "checkpoints"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)

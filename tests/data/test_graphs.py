@@ -6,8 +6,14 @@ import pytest
 import torch
 
 from nngarden.config import ConfigError
-from nngarden.data.graphs import (fully_connected, geometric_graph, make_task, shortest_paths, solved_fraction,
-                                  sort_lists)
+from nngarden.data.graphs import (
+    fully_connected,
+    geometric_graph,
+    make_task,
+    shortest_paths,
+    solved_fraction,
+    sort_lists,
+)
 
 
 def test_fully_connected_has_every_ordered_pair():
@@ -42,7 +48,9 @@ def test_shortest_path_targets_mark_the_weighted_shortest_path():
     for g, t in zip(inputs.split(), targets.split()):
         start, end = int(g.nodes[:, 2].argmax()), int(g.nodes[:, 3].argmax())
         graph = nx.Graph()
-        graph.add_weighted_edges_from((int(s), int(r), float(w)) for s, r, w in zip(g.senders, g.receivers, g.edges[:, 0]))
+        graph.add_weighted_edges_from(
+            (int(s), int(r), float(w)) for s, r, w in zip(g.senders, g.receivers, g.edges[:, 0])
+        )
         path = nx.shortest_path(graph, start, end, weight="weight")
         assert start != end and len(path) >= 3  # at least two hops
         assert sorted(torch.nonzero(t.nodes[:, 0]).view(-1).tolist()) == sorted(path)
@@ -58,7 +66,7 @@ def test_solved_fraction_counts_whole_graphs():
     solved, node_acc = solved_fraction(all_no, targets)
     assert solved == 0.0 and node_acc == pytest.approx(0.8)  # "no" everywhere: 4 of 5 nodes right
     one_wrong = perfect.edges.clone()
-    one_wrong[0] = -one_wrong[0]                              # first graph's first edge flipped
+    one_wrong[0] = -one_wrong[0]  # first graph's first edge flipped
     assert solved_fraction(perfect.replace(edges=one_wrong), targets)[0] == 0.75
 
 

@@ -16,8 +16,9 @@ def _batch(n=400, t=128):
 
 def test_proportions_follow_the_recipe():
     ids = _batch()
-    inputs, labels = mask_tokens(ids, mask_id=MASK, vocab_size=V, special_ids=SPECIALS,
-                                 generator=masking_generator(0, 0))
+    inputs, labels = mask_tokens(
+        ids, mask_id=MASK, vocab_size=V, special_ids=SPECIALS, generator=masking_generator(0, 0)
+    )
     chosen = labels != IGNORE_INDEX
     eligible = (ids != CLS) & (ids != PAD)
     rate = chosen.sum().item() / eligible.sum().item()
@@ -34,8 +35,9 @@ def test_proportions_follow_the_recipe():
 
 def test_specials_never_chosen_and_labels_ignored_elsewhere():
     ids = _batch(100, 64)
-    inputs, labels = mask_tokens(ids, mask_id=MASK, vocab_size=V, special_ids=SPECIALS, rate=0.5,
-                                 generator=masking_generator(3, 7))
+    inputs, labels = mask_tokens(
+        ids, mask_id=MASK, vocab_size=V, special_ids=SPECIALS, rate=0.5, generator=masking_generator(3, 7)
+    )
     special = (ids == CLS) | (ids == PAD)
     assert (labels[special] == IGNORE_INDEX).all()
     assert (inputs[special] == ids[special]).all()

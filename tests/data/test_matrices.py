@@ -4,15 +4,24 @@ import numpy as np
 import pytest
 
 from nngarden.config import ConfigError
-from nngarden.data.matrices import (effective_rank, low_rank_matrix, nuclear_norm, nuclear_norm_minimisation,
-                                    observed_error, random_mask, soft_impute, soft_threshold_svd, test_error)
+from nngarden.data.matrices import (
+    effective_rank,
+    low_rank_matrix,
+    nuclear_norm,
+    nuclear_norm_minimisation,
+    observed_error,
+    random_mask,
+    soft_impute,
+    soft_threshold_svd,
+    test_error,
+)
 
 
 def test_low_rank_matrix_rank_and_scale():
     w = low_rank_matrix(30, 20, 3, np.random.default_rng(0))
     assert w.shape == (30, 20)
     assert np.linalg.matrix_rank(w) == 3
-    assert np.mean(w ** 2) == pytest.approx(1.0)
+    assert np.mean(w**2) == pytest.approx(1.0)
     with pytest.raises(ConfigError, match="rank"):
         low_rank_matrix(5, 5, 6, np.random.default_rng(0))
 

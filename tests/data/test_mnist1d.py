@@ -1,9 +1,9 @@
 """MNIST-1D is generated offline, deterministically, cached, and never downloaded."""
 
+import mnist1d.data
 import numpy as np
 import pytest
 
-import mnist1d.data
 from nngarden.config import ConfigError
 from nngarden.data.mnist1d import load_mnist1d, shuffle_positions
 
@@ -12,6 +12,7 @@ from nngarden.data.mnist1d import load_mnist1d, shuffle_positions
 def no_download(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("get_dataset downloads; it must never be called")
+
     monkeypatch.setattr(mnist1d.data, "get_dataset", refuse)
 
 
@@ -26,6 +27,7 @@ def test_generates_the_split_and_caches_it(tmp_path, monkeypatch):
 
     def fail(*args, **kwargs):
         raise AssertionError("regenerated although the cache holds it")
+
     monkeypatch.setattr(mnist1d.data, "make_dataset", fail)
     again = load_mnist1d(num_samples=200, cache_dir=tmp_path)
     for key in data:

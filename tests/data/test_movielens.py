@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from nngarden.config import ConfigError
-from nngarden.data.movielens import (MovieLensUnavailable, load_movielens_100k, locate_movielens_100k,
-                                     read_atomic_inter, split_observed)
+from nngarden.data.movielens import (
+    MovieLensUnavailable,
+    load_movielens_100k,
+    locate_movielens_100k,
+    read_atomic_inter,
+    split_observed,
+)
 
 
 def _write(tmp_path, text):
@@ -15,8 +20,10 @@ def _write(tmp_path, text):
 
 
 def test_reads_an_atomic_inter_file(tmp_path):
-    path = _write(tmp_path, "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
-                            "10\t2\t4\t1\n2\t7\t3\t2\n10\t7\t5\t3\n")
+    path = _write(
+        tmp_path,
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n10\t2\t4\t1\n2\t7\t3\t2\n10\t7\t5\t3\n",
+    )
     r = read_atomic_inter(path)
     assert r.user_ids == ["2", "10"] and r.item_ids == ["2", "7"]  # numeric tokens in numeric order
     assert r.count == 3
@@ -32,8 +39,11 @@ def test_bad_files_name_what_is_wrong(tmp_path):
 
 
 def test_split_keeps_every_rating_once(tmp_path):
-    path = _write(tmp_path, "user_id:token\titem_id:token\trating:float\n"
-                  + "".join(f"{u}\t{i}\t{(u + i) % 5 + 1}\n" for u in range(20) for i in range(10) if (u * i) % 3))
+    path = _write(
+        tmp_path,
+        "user_id:token\titem_id:token\trating:float\n"
+        + "".join(f"{u}\t{i}\t{(u + i) % 5 + 1}\n" for u in range(20) for i in range(10) if (u * i) % 3),
+    )
     r = read_atomic_inter(path)
     train, test = split_observed(r, 0.2, np.random.default_rng(0))
     assert not (train & test).any() and ((train | test) == r.mask).all()

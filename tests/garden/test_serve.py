@@ -36,8 +36,10 @@ def test_serves_the_site_on_loopback_and_stops(site):
     thread.start()
     try:
         assert fetch(f"http://127.0.0.1:{port}/index.html") == (site / "index.html").read_bytes()
-        assert fetch(f"http://127.0.0.1:{port}/notes/alpha/figures/solid.png") == \
-            (site / "notes" / "alpha" / "figures" / "solid.png").read_bytes()
+        assert (
+            fetch(f"http://127.0.0.1:{port}/notes/alpha/figures/solid.png")
+            == (site / "notes" / "alpha" / "figures" / "solid.png").read_bytes()
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -66,8 +68,13 @@ def test_unbuilt_site_and_bad_port_are_clear_errors(site, tmp_path, capsys):
 def test_cli_serve_in_a_subprocess(site):
     src = str(Path(nngarden.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "nngarden", "serve", "--port", "0", "--dir", str(site)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nngarden", "serve", "--port", "0", "--dir", str(site)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     killer = threading.Timer(60, proc.kill)  # never let a stuck server outlive the test
     killer.start()
     try:

@@ -22,15 +22,15 @@ def _qkv(t_q=TQ, t_k=TK, dtype=torch.float64):
 
 def _padding(t_k=TK):
     pad = torch.zeros(B, t_k, dtype=torch.bool)
-    pad[0, -2:] = True          # sequence 0 has two padded keys
-    pad[1, 3:] = True           # sequence 1 keeps only three keys
+    pad[0, -2:] = True  # sequence 0 has two padded keys
+    pad[1, 3:] = True  # sequence 1 keeps only three keys
     return pad
 
 
 MASKS = {
     "none": lambda: (None, TQ, TK),
     "causal-square": lambda: (build_mask(TK, TK, causal=True), TK, TK),
-    "causal-cache": lambda: (build_mask(2, TK, causal=True), 2, TK),   # last queries against a longer past
+    "causal-cache": lambda: (build_mask(2, TK, causal=True), 2, TK),  # last queries against a longer past
     "key-padding": lambda: (build_mask(TQ, TK, key_padding_mask=_padding()), TQ, TK),
     "causal+padding": lambda: (build_mask(TK, TK, causal=True, key_padding_mask=_padding()), TK, TK),
 }
@@ -65,7 +65,7 @@ def test_causal_mask_aligns_last_query_with_last_key():
 
 def test_fully_masked_rows_give_zeros_not_nan_in_both_paths_and_gradients():
     pad = torch.zeros(B, TK, dtype=torch.bool)
-    pad[1] = True                                   # sequence 1 is padding only: every query row is empty
+    pad[1] = True  # sequence 1 is padding only: every query row is empty
     mask = build_mask(TQ, TK, key_padding_mask=pad)
     for explicit in (False, True):
         q, k, v = _qkv()
@@ -83,10 +83,10 @@ def test_fully_masked_rows_give_zeros_not_nan_in_both_paths_and_gradients():
 
 def test_weights_are_a_convex_combination_and_masked_entries_are_exactly_zero():
     pad = _padding()
-    pad[0] = True                                    # one empty sequence as well
+    pad[0] = True  # one empty sequence as well
     mask = build_mask(TK, TK, causal=True, key_padding_mask=pad)
     q, k, _ = _qkv(TK, TK)
-    w = attention_weights(q * 10, k, mask)          # sharp scores stress the softmax
+    w = attention_weights(q * 10, k, mask)  # sharp scores stress the softmax
     assert (w >= 0).all()
     sums = w.sum(-1)
     has_key = mask.expand_as(w).any(-1)
@@ -155,7 +155,7 @@ def test_multi_head_attention_kv_cache_equals_full_causal_pass():
     full, _ = mha(x, causal=True)
     cache: dict = {}
     steps = [mha(x[:, :3], causal=True, kv_cache=cache)[0]]
-    steps += [mha(x[:, t:t + 1], causal=True, kv_cache=cache)[0] for t in range(3, 6)]
+    steps += [mha(x[:, t : t + 1], causal=True, kv_cache=cache)[0] for t in range(3, 6)]
     torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-6, rtol=1e-5)
 
 

@@ -5,8 +5,16 @@ import torch
 import torch.nn.functional as F
 
 from nngarden.config import ConfigError
-from nngarden.nn.classifiers import (CLASSIFIERS, MLP, CNN1d, CNN1dConfig, GRUClassifier, LogisticRegression,
-                                     build_classifier, count_parameters)
+from nngarden.nn.classifiers import (
+    CLASSIFIERS,
+    MLP,
+    CNN1d,
+    CNN1dConfig,
+    GRUClassifier,
+    LogisticRegression,
+    build_classifier,
+    count_parameters,
+)
 
 
 def test_mlp_layer_sizes_are_a_tuple_and_layers_are_addressable():
@@ -20,9 +28,15 @@ def test_mlp_layer_sizes_are_a_tuple_and_layers_are_addressable():
     assert not any(isinstance(m, torch.nn.ReLU) for m in list(MLP((3, 4, 5)))[-1:])  # logits stay linear
 
 
-@pytest.mark.parametrize("kwargs,field", [({"sizes": (4,)}, "sizes"), ({"sizes": (4, 0, 2)}, "sizes"),
-                                          ({"sizes": (4, 2), "activation": "swish"}, "activation"),
-                                          ({"sizes": (4, 2), "dropout": 1.5}, "dropout")])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"sizes": (4,)}, "sizes"),
+        ({"sizes": (4, 0, 2)}, "sizes"),
+        ({"sizes": (4, 2), "activation": "swish"}, "activation"),
+        ({"sizes": (4, 2), "dropout": 1.5}, "dropout"),
+    ],
+)
 def test_mlp_rejects_bad_arguments(kwargs, field):
     with pytest.raises(ConfigError, match=field):
         MLP(**kwargs)
@@ -30,7 +44,7 @@ def test_mlp_rejects_bad_arguments(kwargs, field):
 
 def test_cnn_matches_the_mnist1d_paper_shapes():
     cfg = CNN1dConfig()
-    assert cfg.feature_length() == 5           # 40 -> 19 -> 10 -> 5, 25 channels -> 125 features
+    assert cfg.feature_length() == 5  # 40 -> 19 -> 10 -> 5, 25 channels -> 125 features
     cnn = CNN1d(cfg)
     assert cnn.features(torch.randn(3, 40)).shape == (3, 25, 5)
     assert cnn(torch.randn(3, 40)).shape == (3, 10)

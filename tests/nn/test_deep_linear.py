@@ -6,13 +6,24 @@ import pytest
 import torch
 
 from nngarden.config import ConfigError
-from nngarden.nn.deep_linear import (DeepLinear, DeepLinearConfig, factor_weight_decay, masked_loss,
-                                     masked_loss_grad, nuclear_frobenius_ratio, nuclear_norm, penalty,
-                                     schatten_power, singular_value_rates)
+from nngarden.nn.deep_linear import (
+    DeepLinear,
+    DeepLinearConfig,
+    factor_weight_decay,
+    masked_loss,
+    masked_loss_grad,
+    nuclear_frobenius_ratio,
+    nuclear_norm,
+    penalty,
+    schatten_power,
+    singular_value_rates,
+)
 
 
 def _model(depth, init="gaussian", n_rows=7, n_cols=5, width=6, scale=0.5, seed=0):
-    cfg = DeepLinearConfig(n_rows=n_rows, n_cols=n_cols, depth=depth, width=width, init=init, init_scale=scale)
+    cfg = DeepLinearConfig(
+        n_rows=n_rows, n_cols=n_cols, depth=depth, width=width, init=init, init_scale=scale
+    )
     return DeepLinear(cfg, generator=torch.Generator().manual_seed(seed))
 
 
@@ -124,6 +135,7 @@ def test_weight_decay_minimum_is_n_times_schatten_power(depth):
         value, _ = cost(a)
         value.backward()
         return value
+
     opt.step(closure)
     assert cost(a)[0].item() == pytest.approx(bound, rel=1e-4)
 

@@ -33,10 +33,10 @@ def test_outputs_up_to_t_ignore_tokens_after_t(bias):
     logits, _ = model(idx)
     for t in (0, 3, 6):
         changed = idx.clone()
-        changed[:, t + 1:] = (changed[:, t + 1:] + 1 + torch.randint(10, changed[:, t + 1:].shape)) % 11
+        changed[:, t + 1 :] = (changed[:, t + 1 :] + 1 + torch.randint(10, changed[:, t + 1 :].shape)) % 11
         other, _ = model(changed)
-        assert torch.equal(logits[:, :t + 1], other[:, :t + 1])        # exactly: no leak at all
-        assert not torch.allclose(logits[:, t + 1:], other[:, t + 1:])  # later outputs do change
+        assert torch.equal(logits[:, : t + 1], other[:, : t + 1])  # exactly: no leak at all
+        assert not torch.allclose(logits[:, t + 1 :], other[:, t + 1 :])  # later outputs do change
 
 
 def test_gradient_of_output_t_reaches_only_tokens_up_to_t():
@@ -54,12 +54,12 @@ def test_gradient_of_output_t_reaches_only_tokens_up_to_t():
 def test_kv_cache_greedy_generation_equals_recomputation_also_past_block_size():
     model = _sharpen(small())
     prompt = torch.randint(11, (2, 3))
-    with_cache = model.generate(prompt, 14, temperature=0, use_cache=True)     # 3 + 14 > block_size 8
+    with_cache = model.generate(prompt, 14, temperature=0, use_cache=True)  # 3 + 14 > block_size 8
     without = model.generate(prompt, 14, temperature=0, use_cache=False)
     assert with_cache.shape == (2, 17)
     assert torch.equal(with_cache, without)
     assert torch.equal(with_cache[:, :3], prompt)
-    assert len(set(with_cache[0].tolist())) > 2                              # not a degenerate constant
+    assert len(set(with_cache[0].tolist())) > 2  # not a degenerate constant
 
 
 def test_kv_cache_logits_match_full_forward():
@@ -68,7 +68,7 @@ def test_kv_cache_logits_match_full_forward():
     full, _ = model(idx)
     caches = [{} for _ in model.transformer.h]
     parts = [model(idx[:, :5], kv_caches=caches)[0]]
-    parts += [model(idx[:, t:t + 1], kv_caches=caches)[0] for t in range(5, 8)]
+    parts += [model(idx[:, t : t + 1], kv_caches=caches)[0] for t in range(5, 8)]
     torch.testing.assert_close(torch.cat(parts, 1), full, atol=1e-5, rtol=1e-4)
     with pytest.raises(ValueError, match="block_size"):
         model(idx[:, :1], kv_caches=caches)
@@ -76,7 +76,7 @@ def test_kv_cache_logits_match_full_forward():
 
 def test_generate_shapes_long_prompts_and_seeded_sampling():
     model = small()
-    out = model.generate(torch.randint(11, (4, 12)), 5)                     # prompt longer than block_size
+    out = model.generate(torch.randint(11, (4, 12)), 5)  # prompt longer than block_size
     assert out.shape == (4, 17) and out.dtype == torch.long
     assert ((out >= 0) & (out < 11)).all()
     a = model.generate(torch.zeros(1, 1, dtype=torch.long), 10, generator=torch.Generator().manual_seed(3))
@@ -92,7 +92,7 @@ def test_top_k_samples_only_the_k_most_likely_tokens():
     allowed = set(torch.topk(logits[0, -1], 2).indices.tolist())
     g = torch.Generator().manual_seed(0)
     seen = {model.generate(prompt, 1, temperature=5.0, top_k=2, generator=g)[0, -1].item() for _ in range(60)}
-    assert seen <= allowed and len(seen) == 2   # high temperature: both survivors appear, nothing else
+    assert seen <= allowed and len(seen) == 2  # high temperature: both survivors appear, nothing else
     # top_k=1 is greedy whatever the temperature
     greedy = model.generate(prompt, 6, temperature=0)
     assert torch.equal(model.generate(prompt, 6, temperature=3.0, top_k=1), greedy)
@@ -121,7 +121,7 @@ def test_gpt2_initialisation_and_tied_embeddings():
             assert p.std().item() == pytest.approx(0.02, rel=0.05), name
         elif name.endswith("bias"):
             assert torch.equal(p, torch.zeros_like(p)), name
-        else:                                                            # LayerNorm gains
+        else:  # LayerNorm gains
             assert torch.equal(p, torch.ones_like(p)), name
     # a gradient step through the head moves the input embedding (one tensor, two roles)
     idx = torch.randint(500, (2, 10))
@@ -135,7 +135,7 @@ def test_bias_false_leaves_out_every_bias():
 
 
 def _on_meta(**shape) -> GPT:
-    with torch.device("meta"):                   # shapes only: no memory, no initialisation work
+    with torch.device("meta"):  # shapes only: no memory, no initialisation work
         model = GPT(GPTConfig(**shape))
     assert model.lm_head.weight.is_meta
     return model
@@ -144,7 +144,7 @@ def _on_meta(**shape) -> GPT:
 def test_gpt2_small_has_124m_parameters():
     model = _on_meta(vocab_size=50257, block_size=1024, n_layer=12, n_head=12, n_embd=768)
     assert model.num_params() == 124_439_808
-    assert model.num_params(non_embedding=True) == 124_439_808 - 1024 * 768   # nanoGPT's "123.65M"
+    assert model.num_params(non_embedding=True) == 124_439_808 - 1024 * 768  # nanoGPT's "123.65M"
 
 
 def test_gpt3_has_175b_parameters():
@@ -152,7 +152,7 @@ def test_gpt3_has_175b_parameters():
     n = _on_meta(vocab_size=vocab, block_size=ctx, n_layer=layers, n_head=96, n_embd=d).num_params()
     # per block: qkv 3d^2+3d, out d^2+d, MLP 8d^2+5d, two LayerNorms 4d; plus embeddings and final LN
     assert n == layers * (12 * d * d + 13 * d) + vocab * d + ctx * d + 2 * d
-    assert abs(n - 175e9) / 175e9 < 0.01                                # "175B" within 1%
+    assert abs(n - 175e9) / 175e9 < 0.01  # "175B" within 1%
 
 
 def test_initial_loss_is_about_log_vocab_on_random_targets():
@@ -162,7 +162,7 @@ def test_initial_loss_is_about_log_vocab_on_random_targets():
     _, loss = model(idx, targets)
     assert loss.item() == pytest.approx(math.log(65), abs=0.05)
     ignored = targets.clone()
-    ignored[:, :16] = -1                                                # -1 = ignore (padding)
+    ignored[:, :16] = -1  # -1 = ignore (padding)
     _, loss_half = model(idx, ignored)
     logits, _ = model(idx)
     expected = torch.nn.functional.cross_entropy(logits[:, 16:].reshape(-1, 65), targets[:, 16:].reshape(-1))
@@ -172,7 +172,7 @@ def test_initial_loss_is_about_log_vocab_on_random_targets():
 def test_a_few_steps_lower_the_loss():
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=7, block_size=16, n_layer=1, n_head=2, n_embd=16)).train()
-    seq = torch.arange(17).remainder(7)[None].repeat(4, 1)              # a periodic, learnable sequence
+    seq = torch.arange(17).remainder(7)[None].repeat(4, 1)  # a periodic, learnable sequence
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(30):

@@ -7,14 +7,27 @@ import pytest
 import torch
 
 from nngarden.config import ConfigError
-from nngarden.nn.graph import (SPECIAL_CASES, EncodeProcessDecode, EncodeProcessDecodeConfig, GNBlock,
-                               GNBlockConfig, Graph, GraphBatch, permute_graphs, segment_reduce)
+from nngarden.nn.graph import (
+    SPECIAL_CASES,
+    EncodeProcessDecode,
+    EncodeProcessDecodeConfig,
+    GNBlock,
+    GNBlockConfig,
+    Graph,
+    GraphBatch,
+    permute_graphs,
+    segment_reduce,
+)
 
 
 def random_graph(n, m, gen, dims=(3, 2, 2)):
-    return Graph(torch.randn(n, dims[0], generator=gen), torch.randn(m, dims[1], generator=gen),
-                 torch.randn(dims[2], generator=gen), torch.randint(0, n, (m,), generator=gen),
-                 torch.randint(0, n, (m,), generator=gen))
+    return Graph(
+        torch.randn(n, dims[0], generator=gen),
+        torch.randn(m, dims[1], generator=gen),
+        torch.randn(dims[2], generator=gen),
+        torch.randint(0, n, (m,), generator=gen),
+        torch.randint(0, n, (m,), generator=gen),
+    )
 
 
 def random_batch(seed=0, sizes=((4, 7), (1, 0), (6, 12), (3, 3))):
@@ -38,8 +51,12 @@ def test_from_graphs_offsets_indices_and_split_inverts_it():
 
 
 def test_from_graphs_accepts_dicts_and_graphs_without_features():
-    batch = GraphBatch.from_graphs([{"n_node": 3, "senders": [0, 1], "receivers": [1, 2]},
-                                    {"n_node": 2, "senders": [1], "receivers": [0]}])
+    batch = GraphBatch.from_graphs(
+        [
+            {"n_node": 3, "senders": [0, 1], "receivers": [1, 2]},
+            {"n_node": 2, "senders": [1], "receivers": [0]},
+        ]
+    )
     assert batch.nodes is None and batch.edges is None and batch.globals is None
     assert batch.senders.tolist() == [0, 1, 4] and batch.receivers.tolist() == [1, 2, 3]
     assert [g.num_nodes for g in batch.split()] == [3, 2]
@@ -49,16 +66,28 @@ def test_bad_batches_name_the_field():
     with pytest.raises(ConfigError, match="senders"):
         GraphBatch.from_graphs([{"nodes": torch.zeros(2, 1), "senders": [0, 5], "receivers": [1, 0]}])
     with pytest.raises(ConfigError, match="edges"):
-        GraphBatch.from_graphs([{"nodes": torch.zeros(2, 1), "edges": torch.zeros(3, 1),
-                                 "senders": [0], "receivers": [1]}])
+        GraphBatch.from_graphs(
+            [{"nodes": torch.zeros(2, 1), "edges": torch.zeros(3, 1), "senders": [0], "receivers": [1]}]
+        )
     with pytest.raises(ConfigError, match="colour"):
         GraphBatch.from_graphs([{"nodes": torch.zeros(2, 1), "senders": [], "receivers": [], "colour": 1}])
     with pytest.raises(ConfigError, match="nodes"):
-        GraphBatch(torch.zeros(3, 1), None, None, torch.tensor([0]), torch.tensor([1]),
-                   torch.tensor([2]), torch.tensor([1]))
+        GraphBatch(
+            torch.zeros(3, 1),
+            None,
+            None,
+            torch.tensor([0]),
+            torch.tensor([1]),
+            torch.tensor([2]),
+            torch.tensor([1]),
+        )
     with pytest.raises(ConfigError, match="globals are given for some"):
-        GraphBatch.from_graphs([{"nodes": torch.zeros(1, 1), "senders": [], "receivers": [], "globals": [1.0]},
-                                {"nodes": torch.zeros(1, 1), "senders": [], "receivers": []}])
+        GraphBatch.from_graphs(
+            [
+                {"nodes": torch.zeros(1, 1), "senders": [], "receivers": [], "globals": [1.0]},
+                {"nodes": torch.zeros(1, 1), "senders": [], "receivers": []},
+            ]
+        )
 
 
 def test_from_networkx_reads_attributes_and_doubles_undirected_edges():
@@ -80,8 +109,10 @@ def test_from_networkx_reads_attributes_and_doubles_undirected_edges():
         GraphBatch.from_networkx([g], node_key="features", edge_key="weight", global_key=None)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch_geometric") is None,
-                    reason="PyTorch Geometric is not installed (optional extra: pip install nngarden[pyg])")
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch_geometric") is None,
+    reason="PyTorch Geometric is not installed (optional extra: pip install nngarden[pyg])",
+)
 def test_pyg_round_trip():
     batch = random_batch()
     back = GraphBatch.from_pyg(batch.to_pyg())
@@ -102,8 +133,12 @@ def test_segment_reduce_matches_a_loop(reduce):
         if len(rows) == 0:
             expected = torch.zeros(4)
         else:
-            expected = {"sum": rows.sum(0), "mean": rows.mean(0), "max": rows.max(0).values,
-                        "min": rows.min(0).values}[reduce]
+            expected = {
+                "sum": rows.sum(0),
+                "mean": rows.mean(0),
+                "max": rows.max(0).values,
+                "min": rows.min(0).values,
+            }[reduce]
         torch.testing.assert_close(out[seg], expected)
 
 
@@ -123,9 +158,20 @@ class Identity(torch.nn.Module):
 
 def test_block_aggregates_received_edges_like_a_loop():
     batch = random_batch(3)
-    cfg = GNBlockConfig(node_in=3, edge_in=2, global_in=2, edge_out=2, node_out=2, global_out=4,
-                        edge_inputs=("edges",), node_inputs=("received_edges",), global_inputs=("edges", "nodes"),
-                        edge_to_node="mean", edge_to_global="sum", node_to_global="max")
+    cfg = GNBlockConfig(
+        node_in=3,
+        edge_in=2,
+        global_in=2,
+        edge_out=2,
+        node_out=2,
+        global_out=4,
+        edge_inputs=("edges",),
+        node_inputs=("received_edges",),
+        global_inputs=("edges", "nodes"),
+        edge_to_node="mean",
+        edge_to_global="sum",
+        node_to_global="max",
+    )
     block = GNBlock(cfg, edge_fn=Identity(), node_fn=Identity(), global_fn=Identity())
     out = block(batch)
     for i in range(batch.num_nodes):
@@ -144,7 +190,9 @@ def test_factorised_first_layer_equals_the_plain_concatenation():
     block = GNBlock(GNBlockConfig(node_in=3, edge_in=2, global_in=2, layer_norm=False))
     out = block(batch)
     eg = batch.edge_graph()
-    cat = torch.cat([batch.edges, batch.nodes[batch.receivers], batch.nodes[batch.senders], batch.globals[eg]], 1)
+    cat = torch.cat(
+        [batch.edges, batch.nodes[batch.receivers], batch.nodes[batch.senders], batch.globals[eg]], 1
+    )
     torch.testing.assert_close(out.edges, block.edge_fn(cat))
 
 
@@ -155,15 +203,15 @@ def test_special_cases_run_and_use_only_their_inputs(name):
     out = block(batch)
     rewired = batch.replace(receivers=batch.receivers.flip(0), edges=torch.randn_like(batch.edges))
     out2 = block(rewired)
-    if name in ("graph_independent", "deep_sets"):   # no relation is used: edges do not reach the nodes
+    if name in ("graph_independent", "deep_sets"):  # no relation is used: edges do not reach the nodes
         torch.testing.assert_close(out.nodes, out2.nodes)
     else:
         assert not torch.allclose(out.nodes, out2.nodes) if block.node_fn is not None else True
-    if name == "graph_independent":                  # globals see only globals
+    if name == "graph_independent":  # globals see only globals
         torch.testing.assert_close(out.globals, out2.globals)
     if name == "interaction_network":
         assert block.global_fn is None and torch.equal(out.globals, batch.globals)
-    if name == "relation_network":                   # nodes pass through, globals pool pairwise relations
+    if name == "relation_network":  # nodes pass through, globals pool pairwise relations
         assert torch.equal(out.nodes, batch.nodes) and out.globals.shape == (batch.num_graphs, 16)
 
 
@@ -183,8 +231,11 @@ def test_block_config_errors_name_the_field():
 def test_permuting_nodes_and_edges_permutes_outputs_and_keeps_globals(agg):
     batch = random_batch(6, sizes=((5, 9), (8, 20), (3, 4)))
     torch.manual_seed(0)
-    model = EncodeProcessDecode(EncodeProcessDecodeConfig(node_in=3, edge_in=2, global_in=2, node_out=2,
-                                                          edge_out=3, global_out=2, steps=3, aggregation=agg))
+    model = EncodeProcessDecode(
+        EncodeProcessDecodeConfig(
+            node_in=3, edge_in=2, global_in=2, node_out=2, edge_out=3, global_out=2, steps=3, aggregation=agg
+        )
+    )
     permuted, node_perm, edge_perm = permute_graphs(batch, torch.Generator().manual_seed(1))
     assert not torch.equal(node_perm, torch.arange(len(node_perm)))
     with torch.no_grad():

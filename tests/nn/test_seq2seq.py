@@ -7,16 +7,45 @@ import torch
 import torch.nn.functional as F
 
 from nngarden.config import ConfigError
-from nngarden.nn.seq2seq import (BOS, EOS, PAD, LuongAttention, Seq2SeqConfig, beam_search, build_model,
-                                 count_parameters, greedy_decode, sequence_log_prob, strip)
+from nngarden.nn.seq2seq import (
+    BOS,
+    EOS,
+    PAD,
+    LuongAttention,
+    Seq2SeqConfig,
+    beam_search,
+    build_model,
+    count_parameters,
+    greedy_decode,
+    sequence_log_prob,
+    strip,
+)
 
-VARIANTS = [("fixed", "additive"), ("attention", "additive"), ("attention", "dot"), ("attention", "general"),
-            ("transformer", "additive")]
+VARIANTS = [
+    ("fixed", "additive"),
+    ("attention", "additive"),
+    ("attention", "dot"),
+    ("attention", "general"),
+    ("transformer", "additive"),
+]
 
 
 def make(arch, score="additive", vocab=9, **kw):
-    cfg = Seq2SeqConfig(src_vocab=vocab, tgt_vocab=vocab + 2, arch=arch, score=score, hidden=8, embed=6,
-                        attn_hidden=7, d_model=16, n_head=2, n_layer=1, d_ff=24, max_len=32, **kw)
+    cfg = Seq2SeqConfig(
+        src_vocab=vocab,
+        tgt_vocab=vocab + 2,
+        arch=arch,
+        score=score,
+        hidden=8,
+        embed=6,
+        attn_hidden=7,
+        d_model=16,
+        n_head=2,
+        n_layer=1,
+        d_ff=24,
+        max_len=32,
+        **kw,
+    )
     return build_model(cfg).eval()
 
 
@@ -90,8 +119,10 @@ def test_fixed_decoder_sees_only_the_summary_vector():
         assert torch.equal(l1, l2)
         token = tgt_in[:, t + 1]
     changed = dict(memory, summary=memory["summary"] + 1.0)
-    assert not torch.allclose(model.step(changed, model.init_state(changed), torch.full((3,), BOS))[0],
-                              model.step(memory, model.init_state(memory), torch.full((3,), BOS))[0])
+    assert not torch.allclose(
+        model.step(changed, model.init_state(changed), torch.full((3,), BOS))[0],
+        model.step(memory, model.init_state(memory), torch.full((3,), BOS))[0],
+    )
 
 
 @pytest.mark.parametrize("arch,score", VARIANTS)
@@ -100,7 +131,7 @@ def test_beam_of_width_one_is_greedy(arch, score):
     model = make(arch, score)
     with torch.no_grad():
         out = model.out if arch == "transformer" else model.decoder.out
-        out.weight.mul_(4.0)                                                   # peaked, varied outputs
+        out.weight.mul_(4.0)  # peaked, varied outputs
     src, src_len, _ = padded_batch()
     greedy, _ = greedy_decode(model, src, src_len, max_len=7)
     beamed, _ = beam_search(model, src, src_len, beam=1, max_len=7, alpha=0.7)
@@ -113,7 +144,7 @@ def _brute_force_best(model, src, src_len, symbols, max_len, alpha):
     for n in range(0, max_len + 1):
         for body in itertools.product(symbols, repeat=n):
             seq = list(body) + ([EOS] if n < max_len else [])
-            for candidate in ([seq] if n < max_len else [seq]):
+            for candidate in [seq] if n < max_len else [seq]:
                 score = sequence_log_prob(model, src, src_len, candidate) / len(candidate) ** alpha
                 if score > best:
                     best, best_seq = score, candidate
@@ -125,17 +156,30 @@ def _brute_force_best(model, src, src_len, symbols, max_len, alpha):
 def test_wide_beam_finds_the_exact_best_sequence(arch, alpha):
     """With a beam wider than the number of hypotheses, beam search is exhaustive search."""
     torch.manual_seed(5)
-    cfg = Seq2SeqConfig(src_vocab=5, tgt_vocab=5, arch=arch, hidden=6, embed=4, attn_hidden=5, d_model=8,
-                        n_head=2, n_layer=1, d_ff=8, max_len=16)
+    cfg = Seq2SeqConfig(
+        src_vocab=5,
+        tgt_vocab=5,
+        arch=arch,
+        hidden=6,
+        embed=4,
+        attn_hidden=5,
+        d_model=8,
+        n_head=2,
+        n_layer=1,
+        d_ff=8,
+        max_len=16,
+    )
     model = build_model(cfg).eval()
     with torch.no_grad():
         out = model.out if arch == "transformer" else model.decoder.out
         out.weight.mul_(3.0)
-        out.bias[EOS] -= 1.0                                                    # do not stop at once every time
+        out.bias[EOS] -= 1.0  # do not stop at once every time
     src, src_len = torch.tensor([[3, 4, 4, PAD], [4, 3, 3, 4]]), torch.tensor([3, 4])
     tokens, scores = beam_search(model, src, src_len, beam=27, max_len=3, alpha=alpha)
     for i in range(2):
-        expected, expected_score = _brute_force_best(model, src[i:i + 1], src_len[i:i + 1], [3, 4], 3, alpha)
+        expected, expected_score = _brute_force_best(
+            model, src[i : i + 1], src_len[i : i + 1], [3, 4], 3, alpha
+        )
         got = [t for t in tokens[i].tolist() if t != PAD]
         assert got == expected
         assert scores[i].item() == pytest.approx(expected_score, abs=1e-4)
@@ -178,10 +222,17 @@ def test_attention_has_few_extra_parameters():
 def test_attention_model_learns_to_reverse_short_sequences():
     """A learning claim at a tiny size: reverse of lengths 3-6 over 6 symbols, 250 Adam steps."""
     from nngarden.data.seq2seq_tasks import TaskSampler, exact_and_token_accuracy, make_batch
+
     torch.manual_seed(0)
     sampler = TaskSampler("reverse", n_symbols=6, min_len=3, max_len=6, seed=0)
-    cfg = Seq2SeqConfig(src_vocab=len(sampler.src_vocab), tgt_vocab=len(sampler.tgt_vocab), arch="attention",
-                        hidden=24, embed=16, attn_hidden=24)
+    cfg = Seq2SeqConfig(
+        src_vocab=len(sampler.src_vocab),
+        tgt_vocab=len(sampler.tgt_vocab),
+        arch="attention",
+        hidden=24,
+        embed=16,
+        attn_hidden=24,
+    )
     model = build_model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     for _ in range(250):

@@ -11,14 +11,33 @@ from nngarden.train import checkpoint as ckpt
 
 from ..train._tiny import assert_bit_identical, make_text, run_cli, tensors
 
-TINY = ["model.n_layer=1", "model.n_head=2", "model.n_embd=64", "model.block_size=32", "train.batch_size=32",
-        "train.warmup_steps=10", "train.eval_interval=40", "train.eval_batches=4", "train.checkpoint_interval=40",
-        "train.lr=2e-3"]
+TINY = [
+    "model.n_layer=1",
+    "model.n_head=2",
+    "model.n_embd=64",
+    "model.block_size=32",
+    "train.batch_size=32",
+    "train.warmup_steps=10",
+    "train.eval_interval=40",
+    "train.eval_batches=4",
+    "train.checkpoint_interval=40",
+    "train.lr=2e-3",
+]
 
 
 def train_args(out, text, steps, *extra):
-    args = ["train", "bert", "--preset", "tiny", "--out", str(out), "--set", f"data.path={text}",
-            "--set", f"train.max_steps={steps}"]
+    args = [
+        "train",
+        "bert",
+        "--preset",
+        "tiny",
+        "--out",
+        str(out),
+        "--set",
+        f"data.path={text}",
+        "--set",
+        f"train.max_steps={steps}",
+    ]
     for item in TINY + list(extra):
         args += ["--set", item]
     return args
@@ -58,12 +77,16 @@ def test_resume_continues_bit_identically(corpus, trained, tmp_path):
     assert again.returncode == 0 and "resuming from" in again.stdout, again.stdout + again.stderr
     reference = run_cli(train_args(tmp_path / "straight", corpus, 80, "train.lr_decay_steps=80"))
     assert reference.returncode == 0
-    assert_bit_identical(tensors(ckpt.latest_checkpoint(out / "checkpoints")),
-                         tensors(ckpt.latest_checkpoint(tmp_path / "straight" / "checkpoints")))
+    assert_bit_identical(
+        tensors(ckpt.latest_checkpoint(out / "checkpoints")),
+        tensors(ckpt.latest_checkpoint(tmp_path / "straight" / "checkpoints")),
+    )
 
 
 def test_fill_prints_predictions_for_each_mask(trained):
-    done = run_cli(["fill", "--checkpoint", str(trained), "--text", "the ki[MASK]g is de[MASK]d", "--top", "3"])
+    done = run_cli(
+        ["fill", "--checkpoint", str(trained), "--text", "the ki[MASK]g is de[MASK]d", "--top", "3"]
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("[MASK] 1") and lines[1].startswith("[MASK] 2")
@@ -73,8 +96,9 @@ def test_fill_prints_predictions_for_each_mask(trained):
     assert "'n'" in lines[0]
 
 
-@pytest.mark.parametrize("text, words", [("no mask here", "contains no [MASK]"),
-                                         ("the [MASK] is " + "long " * 10, "at most 32")])
+@pytest.mark.parametrize(
+    "text, words", [("no mask here", "contains no [MASK]"), ("the [MASK] is " + "long " * 10, "at most 32")]
+)
 def test_fill_bad_text_is_a_clear_error(trained, text, words):
     done = run_cli(["fill", "--checkpoint", str(trained), "--text", text])
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
@@ -82,6 +106,7 @@ def test_fill_bad_text_is_a_clear_error(trained, text, words):
 
 def test_fill_refuses_a_gpt_checkpoint(corpus, tmp_path):
     from ..train._tiny import train_args as gpt_args
+
     out = tmp_path / "gpt"
     assert run_cli(gpt_args(out, corpus, "train.max_steps=2")).returncode == 0
     done = run_cli(["fill", "--checkpoint", str(out), "--text", "a[MASK]"])
@@ -97,20 +122,21 @@ def test_both_sides_readers_see_what_they_should():
     """On a stream 0 1 2 ... 9 0 1 ..., a reader of the right neighbour and a reader of the left neighbour
     both know the hidden token; BERT shown only the left side has no right neighbour to read."""
     from nngarden.data.text import TextData
+
     v, mask = 10, 10
     stream = torch.arange(600) % v
     data = TextData(None, stream[:500], stream[500:], 600)
     config = BertNoteConfig.tiny().with_overrides(["eval.windows=40", "model.block_size=16"])
 
-    class ReadsRight(torch.nn.Module):           # predicts (right neighbour - 1); token 0 where there is none
+    class ReadsRight(torch.nn.Module):  # predicts (right neighbour - 1); token 0 where there is none
         def forward(self, idx):
             right = torch.cat([idx[:, 1:], torch.full((idx.size(0), 1), 1)], dim=1)
             return torch.nn.functional.one_hot((right - 1) % v, v + 1).float(), None
 
-    class ReadsLeft(torch.nn.Module):            # a next-token predictor: (last token + 1)
+    class ReadsLeft(torch.nn.Module):  # a next-token predictor: (last token + 1)
         def forward(self, idx):
             return torch.nn.functional.one_hot((idx + 1) % v, v).float(), None
 
     acc = both_sides(ReadsRight(), ReadsLeft(), data, mask, config)
     assert acc["bert_both_sides"] == 1.0 and acc["gpt_left_only"] == 1.0
-    assert acc["bert_left_only"] < 0.3            # right of the mask there is nothing to read
+    assert acc["bert_left_only"] < 0.3  # right of the mask there is nothing to read

@@ -8,8 +8,15 @@ import torch
 from nngarden import cli
 from nngarden.findings import validate_findings
 from nngarden.nn.gpt import GPT, GPTConfig
-from nngarden.notes.gpt import (NOTE, REFERENCE_VAL_LOSS, GPTNoteConfig, _baby_recipe_differences,
-                                causality_check, count_parameters, word_share)
+from nngarden.notes.gpt import (
+    NOTE,
+    REFERENCE_VAL_LOSS,
+    GPTNoteConfig,
+    _baby_recipe_differences,
+    causality_check,
+    count_parameters,
+    word_share,
+)
 from nngarden.runs import run_note
 
 from ..train._tiny import make_text, train_args
@@ -19,8 +26,16 @@ def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_i
     cfg = GPTNoteConfig.full()
     m, t = cfg.model, cfg.train
     assert (m.n_layer, m.n_head, m.n_embd, m.block_size, m.dropout, m.bias) == (4, 4, 128, 64, 0.0, False)
-    assert (t.batch_size, t.lr, t.min_lr, t.warmup_steps, t.max_steps, t.betas, t.weight_decay, t.grad_clip) == (
-        12, 1e-3, 1e-4, 100, 2000, (0.9, 0.99), 0.1, 1.0)
+    assert (
+        t.batch_size,
+        t.lr,
+        t.min_lr,
+        t.warmup_steps,
+        t.max_steps,
+        t.betas,
+        t.weight_decay,
+        t.grad_clip,
+    ) == (12, 1e-3, 1e-4, 100, 2000, (0.9, 0.99), 0.1, 1.0)
     assert cfg.data.tokenizer == "char" and cfg.data.path == ""
     quick = GPTNoteConfig.quick()
     assert quick.train.max_steps in REFERENCE_VAL_LOSS and quick.train.decay_steps == 2000
@@ -31,11 +46,29 @@ def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_i
 
 def test_every_issue_key_exists():
     keys = {k for k, _, _ in GPTNoteConfig.describe()}
-    for key in ("model.n_layer", "model.n_head", "model.n_embd", "model.block_size", "model.dropout",
-                "data.path", "data.tokenizer", "train.batch_size", "train.max_steps", "train.lr", "train.min_lr",
-                "train.warmup_steps", "train.weight_decay", "train.grad_clip", "train.eval_interval",
-                "train.eval_batches", "train.checkpoint_interval", "train.threads", "train.betas", "train.seed",
-                "model.bias"):
+    for key in (
+        "model.n_layer",
+        "model.n_head",
+        "model.n_embd",
+        "model.block_size",
+        "model.dropout",
+        "data.path",
+        "data.tokenizer",
+        "train.batch_size",
+        "train.max_steps",
+        "train.lr",
+        "train.min_lr",
+        "train.warmup_steps",
+        "train.weight_decay",
+        "train.grad_clip",
+        "train.eval_interval",
+        "train.eval_batches",
+        "train.checkpoint_interval",
+        "train.threads",
+        "train.betas",
+        "train.seed",
+        "model.bias",
+    ):
         assert key in keys, key
 
 
@@ -54,12 +87,14 @@ def test_causality_check_sees_a_leak_when_there_is_one():
     _, before, at = causality_check(model, Data, 20, seed=0)
     assert before == 0.0 and at > 1e-4
 
-    class Leaky(torch.nn.Module):                    # adds the mean of the whole sequence: sees the future
+    class Leaky(torch.nn.Module):  # adds the mean of the whole sequence: sees the future
         config = model.config
 
         def forward(self, idx):
             logits, _ = model(idx)
-            return logits + model.transformer.wte(idx).mean(dim=1, keepdim=True) @ model.lm_head.weight.T, None
+            return logits + model.transformer.wte(idx).mean(
+                dim=1, keepdim=True
+            ) @ model.lm_head.weight.T, None
 
     _, before, _ = causality_check(Leaky(), Data, 20, seed=0)
     assert before > 1e-4
@@ -67,14 +102,16 @@ def test_causality_check_sees_a_leak_when_there_is_one():
 
 def test_parameter_counts_of_published_shapes():
     assert count_parameters(dict(n_layer=12, n_head=12, n_embd=768, block_size=1024)) == 124_439_808
-    assert abs(count_parameters(dict(n_layer=96, n_head=96, n_embd=12288, block_size=2048)) / 175e9 - 1) < 0.01
+    assert (
+        abs(count_parameters(dict(n_layer=96, n_head=96, n_embd=12288, block_size=2048)) / 175e9 - 1) < 0.01
+    )
 
 
 def test_word_share():
     vocabulary = {"to", "be", "or", "not"}
     assert word_share("To be, or NOT to bee", vocabulary) == (5 / 6, 6)
     share, n = word_share("!!! ...", vocabulary)
-    assert n == 0 and share != share                  # NaN: no words, the claim cannot be measured
+    assert n == 0 and share != share  # NaN: no words, the claim cannot be measured
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +120,16 @@ def corpus(tmp_path_factory):
 
 
 def test_the_note_runs_on_a_user_file_with_bpe(corpus, tmp_path):
-    config = GPTNoteConfig.tiny().with_overrides([f"data.path={corpus}", "data.tokenizer=bpe",
-                                                  "data.bpe_vocab_size=300", "train.max_steps=6",
-                                                  "train.eval_interval=3", "sample.tokens=30"])
+    config = GPTNoteConfig.tiny().with_overrides(
+        [
+            f"data.path={corpus}",
+            "data.tokenizer=bpe",
+            "data.bpe_vocab_size=300",
+            "train.max_steps=6",
+            "train.eval_interval=3",
+            "sample.tokens=30",
+        ]
+    )
     data, _ = run_note(NOTE, config, tmp_path / "run", preset="tiny")
     assert validate_findings(data, list(NOTE.claims)) == []
     verdicts = {c["id"]: c for c in data["claims"]}
@@ -93,7 +137,9 @@ def test_the_note_runs_on_a_user_file_with_bpe(corpus, tmp_path):
     assert verdicts["learns"]["verdict"] == "inconclusive" and "data.path" in verdicts["learns"]["criterion"]
     assert "figures/samples.txt" in data["figures"] and "figures/learning_curve.png" in data["figures"]
     assert (tmp_path / "run" / "checkpoints" / "step-00000006" / "tokenizer.json").is_file()
-    tokenizer = json.loads((tmp_path / "run" / "checkpoints" / "step-00000006" / "tokenizer.json").read_text())
+    tokenizer = json.loads(
+        (tmp_path / "run" / "checkpoints" / "step-00000006" / "tokenizer.json").read_text()
+    )
     assert tokenizer["model"]["type"] == "BPE"
 
 
@@ -106,25 +152,31 @@ def _write(tmp_path, name, content):
     return path
 
 
-@pytest.mark.parametrize("sets, words", [
-    (["train.lrr=1"], ["unknown config key", "train.lr"]),
-    (["train.lr=fast"], ["train.lr", "expected a number"]),
-    (["train.batch_size=0"], ["train.batch_size", ">= 1"]),
-    (["model.dropout=1.5"], ["model.dropout", "<= 0.99"]),
-    (["train.betas=0.9"], ["train.betas", "expected 2"]),
-    (["model.n_embd=33"], ["model.n_embd", "divisible"]),
-    (["train.min_lr=0.1"], ["train.min_lr", "above lr"]),
-    (["train.grad_accum=5"], ["train.batch_size", "grad_accum"]),
-    (["data.tokenizer=words"], ["data.tokenizer", "char, bpe"]),
-    (["data.path=/no/such/file.txt"], ["data.path", "does not exist"]),
-    (["data.path={empty}"], ["data.path", "is empty"]),
-    (["data.path={short}"], ["data.path", "too short"]),
-    (["data.path={latin1}"], ["data.path", "not UTF-8"]),
-    (["train.threads=0"], ["train.threads", ">= 1"]),
-])
+@pytest.mark.parametrize(
+    "sets, words",
+    [
+        (["train.lrr=1"], ["unknown config key", "train.lr"]),
+        (["train.lr=fast"], ["train.lr", "expected a number"]),
+        (["train.batch_size=0"], ["train.batch_size", ">= 1"]),
+        (["model.dropout=1.5"], ["model.dropout", "<= 0.99"]),
+        (["train.betas=0.9"], ["train.betas", "expected 2"]),
+        (["model.n_embd=33"], ["model.n_embd", "divisible"]),
+        (["train.min_lr=0.1"], ["train.min_lr", "above lr"]),
+        (["train.grad_accum=5"], ["train.batch_size", "grad_accum"]),
+        (["data.tokenizer=words"], ["data.tokenizer", "char, bpe"]),
+        (["data.path=/no/such/file.txt"], ["data.path", "does not exist"]),
+        (["data.path={empty}"], ["data.path", "is empty"]),
+        (["data.path={short}"], ["data.path", "too short"]),
+        (["data.path={latin1}"], ["data.path", "not UTF-8"]),
+        (["train.threads=0"], ["train.threads", ">= 1"]),
+    ],
+)
 def test_bad_config_is_one_clear_line_and_exit_2(tmp_path, capsys, sets, words):
-    files = {"empty": _write(tmp_path, "empty.txt", ""), "short": _write(tmp_path, "short.txt", "tiny text\n" * 3),
-             "latin1": _write(tmp_path, "l1.txt", "caf\xe9 ".encode("latin-1") * 100)}
+    files = {
+        "empty": _write(tmp_path, "empty.txt", ""),
+        "short": _write(tmp_path, "short.txt", "tiny text\n" * 3),
+        "latin1": _write(tmp_path, "l1.txt", "caf\xe9 ".encode("latin-1") * 100),
+    }
     argv = ["train", "gpt", "--preset", "tiny", "--out", str(tmp_path / "out")]
     for item in sets:
         argv += ["--set", item.format(**files)]
@@ -136,11 +188,17 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path, capsys, sets, words):
 
 
 def test_resuming_with_another_model_is_refused(corpus, tmp_path, capsys):
-    assert cli.main(train_args(tmp_path / "run", corpus, "train.max_steps=2", "train.checkpoint_interval=2")) == 0
+    assert (
+        cli.main(train_args(tmp_path / "run", corpus, "train.max_steps=2", "train.checkpoint_interval=2"))
+        == 0
+    )
     capsys.readouterr()
     assert cli.main(train_args(tmp_path / "run", corpus, "train.max_steps=4", "model.n_embd=32")) == 2
     err = capsys.readouterr().err
     assert "model.n_embd" in err and "another --out" in err
     # more steps on the same model is fine: it resumes
-    assert cli.main(train_args(tmp_path / "run", corpus, "train.max_steps=4", "train.checkpoint_interval=2")) == 0
+    assert (
+        cli.main(train_args(tmp_path / "run", corpus, "train.max_steps=4", "train.checkpoint_interval=2"))
+        == 0
+    )
     assert "resuming from" in capsys.readouterr().out

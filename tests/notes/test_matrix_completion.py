@@ -6,8 +6,13 @@ import pytest
 
 from nngarden.config import ConfigError
 from nngarden.data.matrices import low_rank_matrix, random_mask
-from nngarden.notes.matrix_completion import (NOTE, MatrixCompletionConfig, check_singular_value_law,
-                                              fit_gradient_descent, step_size)
+from nngarden.notes.matrix_completion import (
+    NOTE,
+    MatrixCompletionConfig,
+    check_singular_value_law,
+    fit_gradient_descent,
+    step_size,
+)
 
 
 def _problem(n=12, rank=1, count=60, seed=0):
@@ -17,8 +22,17 @@ def _problem(n=12, rank=1, count=60, seed=0):
 
 
 def _fit(depth, target, mask, max_steps=20_000):
-    return fit_gradient_descent(target, mask, depth=depth, init_scale=1e-2, step_scale=1.0, tol=1e-10,
-                                max_steps=max_steps, seed=0, log_every=500)
+    return fit_gradient_descent(
+        target,
+        mask,
+        depth=depth,
+        init_scale=1e-2,
+        step_scale=1.0,
+        tol=1e-10,
+        max_steps=max_steps,
+        seed=0,
+        log_every=500,
+    )
 
 
 def test_depth_one_fits_only_observed_entries_and_depth_three_recovers():
@@ -60,7 +74,12 @@ def test_config_refuses_bad_values():
 
 
 def test_quick_decides_the_issue_claims_and_full_sweeps_observations():
-    assert {"depth1-fits-seen", "depth2-like-nuclear", "depth3-recovers",
-                                       "not-a-norm", "singular-value-law"} <= set(NOTE.quick_decides)
+    assert {
+        "depth1-fits-seen",
+        "depth2-like-nuclear",
+        "depth3-recovers",
+        "not-a-norm",
+        "singular-value-law",
+    } <= set(NOTE.quick_decides)
     full = MatrixCompletionConfig.full()
     assert full.seeds >= 3 and {2000, 5000} <= set(full.observations) and full.penalty_run

@@ -20,16 +20,24 @@ def _fake_seed(dense, rows):
 
 
 def _row(strategy, ratio, before, after, achieved=None, densities=None):
-    r = dict(strategy=strategy, ratio=ratio, seed=0, before=before, after=after,
-             achieved=achieved if achieved is not None else ratio)
+    r = dict(
+        strategy=strategy,
+        ratio=ratio,
+        seed=0,
+        before=before,
+        after=after,
+        achieved=achieved if achieved is not None else ratio,
+    )
     if strategy != "structured-neurons":
         r["densities"] = densities or {"hidden.0": 0.2, "hidden.1": 0.1}
     return r
 
 
 def test_verdicts_follow_the_measurements():
-    cfg = PruningConfig(ratios=(4.0, 8.0, 16.0), strategies=("global-magnitude", "layer-magnitude",
-                                                             "global-magnitude-floor", "random"))
+    cfg = PruningConfig(
+        ratios=(4.0, 8.0, 16.0),
+        strategies=("global-magnitude", "layer-magnitude", "global-magnitude-floor", "random"),
+    )
     rows = []
     for s in cfg.strategies:
         for r in cfg.ratios:
@@ -37,13 +45,26 @@ def test_verdicts_follow_the_measurements():
             dens = {"hidden.0": 0.2, "hidden.1": 0.0 if s == "global-magnitude" else 0.05}
             rows.append(_row(s, r, acc - 10, acc, r * 1.001, dens))
     table = summarise([_fake_seed(98.0, rows)])
-    speed = {"rows": [dict(arch="mlp", kind="structured", ratio=2.0, theoretical=2.0, measured=1.9),
-                      dict(arch="mlp", kind="masked", ratio=2.0, theoretical=2.0, measured=1.0)],
-             "load_average": 1.0, "threads": 1, "batch": 256, "clock": "thread_cpu"}
+    speed = {
+        "rows": [
+            dict(arch="mlp", kind="structured", ratio=2.0, theoretical=2.0, measured=1.9),
+            dict(arch="mlp", kind="masked", ratio=2.0, theoretical=2.0, measured=1.0),
+        ],
+        "load_average": 1.0,
+        "threads": 1,
+        "batch": 256,
+        "clock": "thread_cpu",
+    }
     verdicts = {c.id: c.verdict for c in judge_claims(cfg, NOTE.claims, 98.0, table, speed)}
-    assert verdicts == {"keeps-accuracy": "holds", "fine-tuning-recovers": "holds", "scores-matter": "holds",
-                        "layer-collapse": "holds", "iterative": "inconclusive", "real-speedup": "holds",
-                        "exact-compression": "holds"}
+    assert verdicts == {
+        "keeps-accuracy": "holds",
+        "fine-tuning-recovers": "holds",
+        "scores-matter": "holds",
+        "layer-collapse": "holds",
+        "iterative": "inconclusive",
+        "real-speedup": "holds",
+        "exact-compression": "holds",
+    }
     speed["rows"][0]["measured"] = 1.2  # 0.6 of theory
     rows[0]["achieved"] = 4.2
     table = summarise([_fake_seed(98.0, rows)])

@@ -35,8 +35,15 @@ def test_knee_interpolates_where_exact_accuracy_crosses_one_half():
 
 def _curve(hidden, params, exact, token=None, aligned=None):
     lengths = [5, 10, 15, 20]
-    return {"hidden": hidden, "params": params, "lengths": lengths, "exact": exact,
-            "token": token or [1.0] * 4, "aligned": aligned or [1.0] * 4, "n_aligned": [10, 20, 30, 40]}
+    return {
+        "hidden": hidden,
+        "params": params,
+        "lengths": lengths,
+        "exact": exact,
+        "token": token or [1.0] * 4,
+        "aligned": aligned or [1.0] * 4,
+        "n_aligned": [10, 20, 30, 40],
+    }
 
 
 def _verdict_map(cfg, fixed, attn, reverse, dates=None):
@@ -46,11 +53,17 @@ def _verdict_map(cfg, fixed, attn, reverse, dates=None):
 def test_verdicts_follow_the_measurements():
     cfg = Seq2SeqNoteConfig(min_len=5, max_len=20)
     fixed = [_curve(32, 60_000, [0.95, 0.2, 0.0, 0.0]), _curve(64, 200_000, [0.99, 0.6, 0.05, 0.0])]
-    attn = _curve(32, 65_000, [1.0, 0.99, 0.9, 0.8], token=[1.0, 1.0, 0.99, 0.97], aligned=[1.0, 0.98, 0.95, 0.93])
+    attn = _curve(
+        32, 65_000, [1.0, 0.99, 0.9, 0.8], token=[1.0, 1.0, 0.99, 0.97], aligned=[1.0, 0.98, 0.95, 0.93]
+    )
     reverse = _curve(32, 65_000, [1.0] * 4, aligned=[0.99] * 4)
     v = _verdict_map(cfg, fixed, attn, reverse)
-    assert v == {"bottleneck": "holds", "attention-holds": "holds", "alignment": "holds",
-                 "translation": "inconclusive"}
+    assert v == {
+        "bottleneck": "holds",
+        "attention-holds": "holds",
+        "alignment": "holds",
+        "translation": "inconclusive",
+    }
     # widening removes the collapse: the bottleneck claim fails
     fixed_wide_ok = [fixed[0], _curve(64, 200_000, [0.99, 0.9, 0.8, 0.7])]
     assert _verdict_map(cfg, fixed_wide_ok, attn, reverse)["bottleneck"] == "fails"
@@ -68,8 +81,14 @@ def test_translation_verdict_reads_chrf():
     cfg = Seq2SeqNoteConfig()
     fixed = [_curve(32, 60_000, [0.95, 0.2, 0.0, 0.0]), _curve(64, 200_000, [0.99, 0.6, 0.05, 0.0])]
     attn = _curve(32, 65_000, [1.0] * 4)
-    scores = {"chrf": 95.0, "bleu": 90.0, "chrf_beam": 95.5, "lengths_differ": 1.0, "src_len_mean": 6.0,
-              "tgt_len_mean": 10.0}
+    scores = {
+        "chrf": 95.0,
+        "bleu": 90.0,
+        "chrf_beam": 95.5,
+        "lengths_differ": 1.0,
+        "src_len_mean": 6.0,
+        "tgt_len_mean": 10.0,
+    }
     dates = {"attention": scores, "fixed": dict(scores, chrf=80.0)}
     assert _verdict_map(cfg, fixed, attn, attn, dates)["translation"] == "holds"
     dates["attention"] = dict(scores, chrf=85.0)
@@ -79,7 +98,9 @@ def test_translation_verdict_reads_chrf():
 
 def test_verses_stage_skips_with_a_reason_when_the_corpus_is_absent(monkeypatch, tmp_path):
     from nngarden.data import sword
+
     monkeypatch.setattr(sword, "sword_status", lambda *a, **k: (False, "the SWORD corpus is not installed"))
     from nngarden.runs import RunContext
+
     out = note_module._verses_stage(RunContext(tmp_path), Seq2SeqNoteConfig.tiny(), seed=0)
     assert out == {"skipped": "the SWORD corpus is not installed"}

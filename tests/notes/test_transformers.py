@@ -66,7 +66,7 @@ def test_without_positions_any_weights_score_exactly_one_half_on_pairs():
         torch.manual_seed(seed)
         model = SortednessClassifier(cfg.vocab, cfg.seq_len, 16, 2, 1, "none")
         with torch.no_grad():
-            model.head.bias.fill_(0.01 * (seed - 1))   # whatever it leans to, one of each pair is wrong
+            model.head.bias.fill_(0.01 * (seed - 1))  # whatever it leans to, one of each pair is wrong
         assert accuracy(model, x, y) == pytest.approx(0.5, abs=0.011)
 
 
@@ -90,7 +90,7 @@ def test_convex_combination_measurement():
     assert out["min_weight"] >= 0 and out["max_row_sum_error"] < 1e-5
     assert out["empty_rows"] > 0 and out["max_empty_row_sum"] == 0
     assert out["max_hull_violation"] <= 1e-5 and out["fast_vs_explicit"] < 1e-5
-    assert out["max_weight"] > 0.9        # the scores were sharp: the hull bound is not trivially met
+    assert out["max_weight"] > 0.9  # the scores were sharp: the hull bound is not trivially met
 
 
 def test_relative_position_measurement():

@@ -50,7 +50,7 @@ def test_nesterov_matches_hand_computed_sequence():
     xs, ys = [], []
     for _ in range(4):
         opt.zero_grad()
-        (x ** 2).sum().backward()
+        (x**2).sum().backward()
         opt.step()
         xs.append(opt.guaranteed_iterates()[0].item())
         ys.append(x.item())
@@ -76,20 +76,23 @@ def test_naive_p2_first_steps_by_hand():
     seen = []
     for _ in range(2):
         opt.zero_grad()
-        (0.5 * x ** 2).sum().backward()
+        (0.5 * x**2).sum().backward()
         opt.step()
         seen.append(x.item())
     assert seen == pytest.approx([5 / 6, 7 / 12], abs=1e-15)
 
 
-@pytest.mark.parametrize("name, make, second", [
-    ("nesterov", lambda ps: NesterovConvex(ps, lr=1.0), False),
-    ("heavy ball", lambda ps: HeavyBall(ps, lr=0.5, momentum=0.5), False),
-    ("naive p=2", lambda ps: BregmanNaive(ps, lr=1.0, p=2), False),
-    ("naive p=3", lambda ps: BregmanNaive(ps, lr=1e-3, p=3), False),
-    ("rate-matching p=2", lambda ps: BregmanRateMatching(ps, lr=1.0, p=2), True),
-    ("rate-matching p=3", lambda ps: BregmanRateMatching(ps, lr=1.0, p=3), True),
-])
+@pytest.mark.parametrize(
+    "name, make, second",
+    [
+        ("nesterov", lambda ps: NesterovConvex(ps, lr=1.0), False),
+        ("heavy ball", lambda ps: HeavyBall(ps, lr=0.5, momentum=0.5), False),
+        ("naive p=2", lambda ps: BregmanNaive(ps, lr=1.0, p=2), False),
+        ("naive p=3", lambda ps: BregmanNaive(ps, lr=1e-3, p=3), False),
+        ("rate-matching p=2", lambda ps: BregmanRateMatching(ps, lr=1.0, p=2), True),
+        ("rate-matching p=3", lambda ps: BregmanRateMatching(ps, lr=1.0, p=3), True),
+    ],
+)
 def test_each_optimizer_decreases_a_convex_quadratic(name, make, second):
     f, x_star, f_star = _quadratic()
     x0 = torch.zeros(6, dtype=torch.float64)
@@ -110,7 +113,7 @@ def test_nesterov_meets_its_bound_on_many_parameters_of_any_shape():
         opt.step()
     xa, xb = opt.guaranteed_iterates()
     gap = float(f(torch.cat([xa.reshape(-1), xb]))) - f_star
-    assert gap <= 2 * 1.0 * float(torch.sum(x_star ** 2)) / 31 ** 2
+    assert gap <= 2 * 1.0 * float(torch.sum(x_star**2)) / 31**2
 
 
 def test_rate_matching_p3_beats_p2_on_a_smooth_problem():
@@ -122,13 +125,28 @@ def test_rate_matching_p3_beats_p2_on_a_smooth_problem():
     def f(w):
         return torch.nn.functional.softplus(-y * (X @ w)).mean()
 
-    w_ref, _ = _run(lambda ps: BregmanRateMatching(ps, lr=1.0, p=3), f, torch.zeros(5, dtype=torch.float64), 200,
-                    second_order=True)
+    w_ref, _ = _run(
+        lambda ps: BregmanRateMatching(ps, lr=1.0, p=3),
+        f,
+        torch.zeros(5, dtype=torch.float64),
+        200,
+        second_order=True,
+    )
     f_star = float(f(w_ref))
-    x2, _ = _run(lambda ps: BregmanRateMatching(ps, lr=1.0, p=2), f, torch.zeros(5, dtype=torch.float64), 20,
-                 second_order=True)
-    x3, _ = _run(lambda ps: BregmanRateMatching(ps, lr=1.0, p=3), f, torch.zeros(5, dtype=torch.float64), 20,
-                 second_order=True)
+    x2, _ = _run(
+        lambda ps: BregmanRateMatching(ps, lr=1.0, p=2),
+        f,
+        torch.zeros(5, dtype=torch.float64),
+        20,
+        second_order=True,
+    )
+    x3, _ = _run(
+        lambda ps: BregmanRateMatching(ps, lr=1.0, p=3),
+        f,
+        torch.zeros(5, dtype=torch.float64),
+        20,
+        second_order=True,
+    )
     assert float(f(x3)) - f_star < 0.1 * (float(f(x2)) - f_star)
 
 
@@ -140,13 +158,16 @@ def test_naive_p3_eventually_diverges_with_a_fixed_eps():
     assert not math.isfinite(gap) or gap > 1e3
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda ps: NesterovConvex(ps, lr=0.0), "lr"),
-    (lambda ps: HeavyBall(ps, lr=0.1, momentum=1.0), "momentum"),
-    (lambda ps: BregmanNaive(ps, lr=0.1, p=1), "p"),
-    (lambda ps: BregmanRateMatching(ps, lr=0.1, p=4), "p"),
-    (lambda ps: BregmanNaive(ps, lr=0.1, C=-1.0), "C"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda ps: NesterovConvex(ps, lr=0.0), "lr"),
+        (lambda ps: HeavyBall(ps, lr=0.1, momentum=1.0), "momentum"),
+        (lambda ps: BregmanNaive(ps, lr=0.1, p=1), "p"),
+        (lambda ps: BregmanRateMatching(ps, lr=0.1, p=4), "p"),
+        (lambda ps: BregmanNaive(ps, lr=0.1, C=-1.0), "C"),
+    ],
+)
 def test_bad_hyperparameters_are_refused_naming_the_field(make, message):
     with pytest.raises(ConfigError, match=message):
         make([torch.zeros(2, requires_grad=True)])
@@ -157,7 +178,7 @@ def test_load_guaranteed_iterates_puts_x_k_into_the_parameters():
     opt = NesterovConvex([x], lr=0.25)
     for _ in range(3):
         opt.zero_grad()
-        (x ** 2).sum().backward()
+        (x**2).sum().backward()
         opt.step()
     opt.load_guaranteed_iterates()
     assert x.item() == pytest.approx(0.09375)  # x_3 of the hand-computed sequence, not y_3

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 from nngarden.config import ConfigError
-from nngarden.optim.ode import (euler_discretization, predicted_divergence_time, series_start,
-                                solve_bregman_ode)
+from nngarden.optim.ode import (
+    euler_discretization,
+    predicted_divergence_time,
+    series_start,
+    solve_bregman_ode,
+)
 
 
 def _quadratic(eigs=(0.02, 0.3, 1.0)):
@@ -31,6 +35,7 @@ def test_series_start_satisfies_the_ode_near_zero():
 def test_p2_solution_matches_the_closed_form_on_a_one_dimensional_quadratic():
     # x'' + 3/t x' + lam x = 0, x(0) = 1, x'(0) = 0 has x(t) = 2 J_1(sqrt(lam) t) / (sqrt(lam) t)
     from scipy.special import j1
+
     lam = 0.7
     t = np.linspace(0.5, 20, 50)
     sol = solve_bregman_ode(lambda x: lam * x, np.array([1.0]), 2, 0.25, 20.0, t_eval=t)
@@ -48,7 +53,7 @@ def test_solutions_for_different_p_are_one_path():
         sol = solve_bregman_ode(grad, x0, p, 0.25, t[-1] * (1 + 1e-12), t0=1e-3 ** (2 / p), t_eval=t)
         assert np.max(np.abs(sol.x - ref.x)) < 1e-9
         gaps = np.array([f(x) for x in sol.x])
-        assert np.all(t ** p * gaps <= np.sum(x_star ** 2) / (2 * 0.25))
+        assert np.all(t**p * gaps <= np.sum(x_star**2) / (2 * 0.25))
 
 
 def test_semi_implicit_euler_diverges_near_the_predicted_time_and_p2_does_not():

@@ -20,7 +20,12 @@ def test_worst_case_quadratic_minimiser_gradient_and_value(N):
     P.f(z).backward()
     assert torch.allclose(P.grad(z.detach()), z.grad, atol=1e-12)
     # L-smooth: the Hessian L/4 tridiag(-1,2,-1) has eigenvalues below L
-    A = torch.stack([P.grad(e) - P.grad(torch.zeros(P.n, dtype=torch.float64)) for e in torch.eye(P.n, dtype=torch.float64)])
+    A = torch.stack(
+        [
+            P.grad(e) - P.grad(torch.zeros(P.n, dtype=torch.float64))
+            for e in torch.eye(P.n, dtype=torch.float64)
+        ]
+    )
     assert float(torch.linalg.eigvalsh(A)[-1]) <= P.L
 
 
@@ -37,7 +42,7 @@ def test_quadratic_tight_for_gd_reaches_one_over_4e():
     N = 2000
     q = Quadratic1D.tight_for_gd(N, L=1.0)
     x = q.x_start * (1 - q.lam) ** N
-    assert N * 0.5 * q.lam * x ** 2 == pytest.approx(1 / (4 * math.e), rel=1e-3)
+    assert N * 0.5 * q.lam * x**2 == pytest.approx(1 / (4 * math.e), rel=1e-3)
 
 
 def test_logistic_regression_minimum_is_a_stationary_point():

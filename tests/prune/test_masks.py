@@ -7,9 +7,20 @@ import torch.nn.functional as F
 
 from nngarden.config import ConfigError
 from nngarden.nn.digits_nets import DigitsCNN, DigitsMLP
-from nngarden.prune import (compression_ratio, count_nonzero, count_params, effective_weight, lamp_transform,
-                            layer_densities, load_pruned, make_permanent, masks_from_scores, prunable_layers,
-                            prune_model, save_pruned)
+from nngarden.prune import (
+    compression_ratio,
+    count_nonzero,
+    count_params,
+    effective_weight,
+    lamp_transform,
+    layer_densities,
+    load_pruned,
+    make_permanent,
+    masks_from_scores,
+    prunable_layers,
+    prune_model,
+    save_pruned,
+)
 
 
 def test_classifier_left_out_unless_asked():

@@ -5,8 +5,15 @@ import torch
 import torch.nn.functional as F
 
 from nngarden.nn.digits_nets import DigitsMLP
-from nngarden.prune import (compression_ratio, effective_weight, geometric_ratios, iterative, lottery_rewind,
-                            one_shot, prunable_layers)
+from nngarden.prune import (
+    compression_ratio,
+    effective_weight,
+    geometric_ratios,
+    iterative,
+    lottery_rewind,
+    one_shot,
+    prunable_layers,
+)
 
 
 def _finetune_counter(calls):
@@ -20,6 +27,7 @@ def _finetune_counter(calls):
             opt.zero_grad()
             loss.backward()
             opt.step()
+
     return finetune
 
 

@@ -4,8 +4,15 @@ import torch
 from nngarden.config import ConfigError
 from nngarden.nn.digits_nets import DigitsCNN, DigitsMLP
 from nngarden.nn.gpt import GPT, GPTConfig
-from nngarden.prune import (choose_gpt_units, count_params, mask_gpt_units, shrink_cnn, shrink_gpt,
-                            shrink_mlp, widths_for_compression)
+from nngarden.prune import (
+    choose_gpt_units,
+    count_params,
+    mask_gpt_units,
+    shrink_cnn,
+    shrink_gpt,
+    shrink_mlp,
+    widths_for_compression,
+)
 from nngarden.prune.structured import cnn_param_count, mlp_param_count
 
 
@@ -68,8 +75,9 @@ def test_gpt_heads_and_neurons_removed_equal_masked_model_exactly():
     torch.testing.assert_close(small(x)[0], mask_gpt_units(g, kh, kn)(x)[0], rtol=0, atol=1e-12)
     # and in float32, to float32 rounding
     g32 = _gpt(torch.float32)
-    torch.testing.assert_close(shrink_gpt(g32, kh, kn)(x)[0], mask_gpt_units(g32, kh, kn)(x)[0],
-                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        shrink_gpt(g32, kh, kn)(x)[0], mask_gpt_units(g32, kh, kn)(x)[0], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_gpt_with_nothing_removed_is_the_same_and_all_heads_removed_still_runs():
@@ -78,7 +86,9 @@ def test_gpt_with_nothing_removed_is_the_same_and_all_heads_removed_still_runs()
     kh, kn = choose_gpt_units(g, 1.0, 1.0)
     torch.testing.assert_close(shrink_gpt(g, kh, kn)(x)[0], g(x)[0], rtol=0, atol=1e-12)
     kh, kn = choose_gpt_units(g, 0.0, 0.5)
-    torch.testing.assert_close(shrink_gpt(g, kh, kn)(x)[0], mask_gpt_units(g, kh, kn)(x)[0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        shrink_gpt(g, kh, kn)(x)[0], mask_gpt_units(g, kh, kn)(x)[0], rtol=0, atol=1e-12
+    )
 
 
 def test_pruned_gpt_generates_with_kv_cache_like_without():

@@ -11,12 +11,24 @@ from pathlib import Path
 
 import torch
 
-WORDS = ("the king is dead long live the queen and all her court who speak of love and war "
-         "my lord i pray you hear me now for time is short and night is near").split()
+WORDS = (
+    "the king is dead long live the queen and all her court who speak of love and war "
+    "my lord i pray you hear me now for time is short and night is near"
+).split()
 
-TINY_SETS = ["model.n_layer=1", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
-             "train.batch_size=4", "train.max_steps=24", "train.warmup_steps=4", "train.eval_interval=8",
-             "train.eval_batches=2", "train.checkpoint_interval=8", "train.keep_checkpoints=5"]
+TINY_SETS = [
+    "model.n_layer=1",
+    "model.n_head=2",
+    "model.n_embd=16",
+    "model.block_size=16",
+    "train.batch_size=4",
+    "train.max_steps=24",
+    "train.warmup_steps=4",
+    "train.eval_interval=8",
+    "train.eval_batches=2",
+    "train.checkpoint_interval=8",
+    "train.keep_checkpoints=5",
+]
 
 
 def make_text(path: Path, n_lines: int = 800, seed: int = 0) -> Path:
@@ -48,13 +60,23 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(args: list[str], **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nngarden", *args], env=env(**extra_env),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "nngarden", *args],
+        env=env(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def start_cli(args: list[str], **extra_env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nngarden", *args], env=env(**extra_env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "nngarden", *args],
+        env=env(**extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_marker(marker: Path, proc: subprocess.Popen, timeout: float = 240.0) -> str:
@@ -72,6 +94,7 @@ def wait_for_marker(marker: Path, proc: subprocess.Popen, timeout: float = 240.0
 
 def tensors(folder: Path, name: str = "model.safetensors") -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
+
     return load_file(str(Path(folder) / name))
 
 

@@ -34,8 +34,14 @@ def trained(model):
 def saved(tmp_path):
     model = tiny_model()
     opt = trained(model)
-    folder = ckpt.save_checkpoint(tmp_path / "ckpts", 7, model, opt, {"model": "tiny", "rng": ckpt.rng_state()},
-                                  tokenizer_json='{"type": "nngarden-char", "chars": ["a"]}')
+    folder = ckpt.save_checkpoint(
+        tmp_path / "ckpts",
+        7,
+        model,
+        opt,
+        {"model": "tiny", "rng": ckpt.rng_state()},
+        tokenizer_json='{"type": "nngarden-char", "chars": ["a"]}',
+    )
     return folder, model, opt
 
 
@@ -55,7 +61,11 @@ def test_round_trip_restores_model_optimizer_and_rng_exactly(saved):
     state = ckpt.read_state(folder)
     assert state["step"] == 7 and state["aliases"] == {"lm_head.weight": "transformer.wte.weight"}
     assert set(json.loads((folder / "manifest.json").read_text())["files"]) == {
-        "model.safetensors", "optimizer.safetensors", "tokenizer.json", "state.json"}
+        "model.safetensors",
+        "optimizer.safetensors",
+        "tokenizer.json",
+        "state.json",
+    }
     fresh = tiny_model()
     with torch.no_grad():
         for p in fresh.parameters():
@@ -65,7 +75,7 @@ def test_round_trip_restores_model_optimizer_and_rng_exactly(saved):
     ckpt.load_optimizer_state(folder, fresh_opt, state)
     for (name, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
         assert torch.equal(a, b), name
-    assert fresh.lm_head.weight is fresh.transformer.wte.weight        # tying survives
+    assert fresh.lm_head.weight is fresh.transformer.wte.weight  # tying survives
     for pa, pb in zip(model.parameters(), fresh.parameters()):
         sa, sb = opt.state[pa], fresh_opt.state[pb]
         assert all(torch.equal(sa[k], sb[k]) for k in ("step", "exp_avg", "exp_avg_sq"))
@@ -79,7 +89,7 @@ def test_round_trip_restores_model_optimizer_and_rng_exactly(saved):
 def test_a_folder_without_manifest_does_not_exist_and_temporary_folders_are_cleaned(saved):
     folder, model, opt = saved
     root = folder.parent
-    (root / "step-00000009").mkdir()                                    # no manifest
+    (root / "step-00000009").mkdir()  # no manifest
     (root / ".tmp-step-00000010-123").mkdir()
     assert [s for s, _ in ckpt.complete_checkpoints(root)] == [7]
     assert ckpt.resolve_checkpoint(root) == folder
@@ -95,16 +105,22 @@ def test_keep_last_k(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["step-00000004", "step-00000005"]
 
 
-@pytest.mark.parametrize("damage, words", [
-    (lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:100]), "bytes"),
-    (lambda f: (f / "model.safetensors").write_bytes(b""), "bytes"),
-    (lambda f: _flip_byte(f / "model.safetensors"), "SHA-256"),
-    (lambda f: (f / "optimizer.safetensors").unlink(), "missing"),
-    (lambda f: (f / "manifest.json").write_text("{not json"), "corrupted"),
-    (lambda f: (f / "manifest.json").write_text(""), "corrupted"),
-    (lambda f: (f / "manifest.json").unlink(), "incomplete"),
-    (lambda f: _edit_manifest(f, format_version=99), "format version 99"),
-])
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (
+            lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:100]),
+            "bytes",
+        ),
+        (lambda f: (f / "model.safetensors").write_bytes(b""), "bytes"),
+        (lambda f: _flip_byte(f / "model.safetensors"), "SHA-256"),
+        (lambda f: (f / "optimizer.safetensors").unlink(), "missing"),
+        (lambda f: (f / "manifest.json").write_text("{not json"), "corrupted"),
+        (lambda f: (f / "manifest.json").write_text(""), "corrupted"),
+        (lambda f: (f / "manifest.json").unlink(), "incomplete"),
+        (lambda f: _edit_manifest(f, format_version=99), "format version 99"),
+    ],
+)
 def test_damaged_checkpoints_are_refused_with_a_clear_message(saved, damage, words):
     folder, _, _ = saved
     damage(folder)
@@ -135,14 +151,14 @@ def test_a_pickle_in_place_of_the_tensors_is_refused_and_never_executed(saved, t
     folder, _, _ = saved
     marker = tmp_path / "pwned"
     (folder / "model.safetensors").write_bytes(pickle.dumps(MarkerPayload(marker)))
-    _rehash(folder, "model.safetensors")            # even with a manifest that vouches for it
+    _rehash(folder, "model.safetensors")  # even with a manifest that vouches for it
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called"))
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("pickle.load was called"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("pickle.loads was called"))
     with pytest.raises(ckpt.CheckpointError, match="not a readable safetensors file"):
         ckpt.load_model_state(folder, tiny_model(), ckpt.read_state(folder))
     assert not marker.exists()
-    monkeypatch.undo()                              # the payload is real: unpickling it creates the marker
+    monkeypatch.undo()  # the payload is real: unpickling it creates the marker
     pickle.loads((folder / "model.safetensors").read_bytes())
     assert marker.exists()
 
@@ -159,11 +175,15 @@ def test_a_pickle_file_given_as_checkpoint_is_one_clear_cli_error(tmp_path, caps
 
 def test_a_checkpoint_of_another_shape_is_refused_naming_the_tensor(saved):
     folder, _, _ = saved
-    with pytest.raises(ckpt.CheckpointError, match=r"transformer\.wte\.weight has shape \(11, 16\).*\(11, 32\)"):
+    with pytest.raises(
+        ckpt.CheckpointError, match=r"transformer\.wte\.weight has shape \(11, 16\).*\(11, 32\)"
+    ):
         ckpt.load_model_state(folder, tiny_model(n_embd=32), ckpt.read_state(folder))
     model = tiny_model(n_embd=32)
     with pytest.raises(ckpt.CheckpointError, match="shape"):
-        ckpt.load_optimizer_state(folder, adamw(model, 1e-3, (0.9, 0.99), 0.1, "cpu"), ckpt.read_state(folder))
+        ckpt.load_optimizer_state(
+            folder, adamw(model, 1e-3, (0.9, 0.99), 0.1, "cpu"), ckpt.read_state(folder)
+        )
 
 
 def test_resolve_checkpoint_errors(tmp_path):

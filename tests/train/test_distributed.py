@@ -23,11 +23,19 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     sets = ("train.max_steps=12", "train.grad_accum=2", "train.batch_size=8")
     single = run_cli(train_args(tmp_path / "one", text, *sets))
     assert single.returncode == 0, single.stderr
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "nngarden", *train_args(tmp_path / "two", text, *sets)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "nngarden",
+        *train_args(tmp_path / "two", text, *sets),
+    ]
     ddp = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    assert ddp.stdout.count("finished at step 12") == 1            # only rank 0 reports
+    assert ddp.stdout.count("finished at step 12") == 1  # only rank 0 reports
     batch_one, val_one = losses(tmp_path / "one")
     batch_two, val_two = losses(tmp_path / "two")
     assert len(batch_two) == 12 and len(val_two) == len(val_one) == 3

@@ -33,7 +33,7 @@ class FixedGlobalBatch:
 
     def train_batch(self, step, micro, size):
         x, y = self.lm.train_batch(step, 0, self.global_size)
-        return x[micro * size:(micro + 1) * size], y[micro * size:(micro + 1) * size]
+        return x[micro * size : (micro + 1) * size], y[micro * size : (micro + 1) * size]
 
     def eval_batch(self, split, index, size):
         return self.lm.eval_batch(split, index, size)
@@ -44,13 +44,22 @@ def rows(out):
 
 
 def test_loss_falls_and_the_log_follows_the_contract(data, tmp_path):
-    cfg = TrainConfig(batch_size=8, max_steps=60, lr=3e-3, min_lr=3e-4, warmup_steps=10, eval_interval=25,
-                      eval_batches=3, checkpoint_interval=25)
-    result = train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0,
-                         state={"model": "tiny"})
+    cfg = TrainConfig(
+        batch_size=8,
+        max_steps=60,
+        lr=3e-3,
+        min_lr=3e-4,
+        warmup_steps=10,
+        eval_interval=25,
+        eval_batches=3,
+        checkpoint_interval=25,
+    )
+    result = train_model(
+        gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={"model": "tiny"}
+    )
     log = rows(tmp_path)
     evals = [r for r in log if "val_loss" in r]
-    assert [r["step"] for r in evals] == [0, 25, 50, 60]        # every interval, and the final step
+    assert [r["step"] for r in evals] == [0, 25, 50, 60]  # every interval, and the final step
     assert evals[-1]["val_loss"] < evals[0]["val_loss"] - 0.5
     batch = [r for r in log if "loss" in r]
     assert [r["step"] for r in batch] == list(range(60))
@@ -58,14 +67,24 @@ def test_loss_falls_and_the_log_follows_the_contract(data, tmp_path):
     assert all(r["threads"] == torch.get_num_threads() and r["tokens_per_s"] > 0 for r in batch)
     assert result.finished and result.step == 60 and result.checkpoint.name == "step-00000060"
     assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == [
-        "step-00000025", "step-00000050", "step-00000060"]
+        "step-00000025",
+        "step-00000050",
+        "step-00000060",
+    ]
 
 
 def test_gradient_accumulation_equals_one_big_batch(data, tmp_path):
     finals = []
     for accum in (1, 2, 4):
-        cfg = TrainConfig(batch_size=8, grad_accum=accum, max_steps=6, warmup_steps=2, eval_interval=100,
-                          eval_batches=1, checkpoint_interval=100)
+        cfg = TrainConfig(
+            batch_size=8,
+            grad_accum=accum,
+            max_steps=6,
+            warmup_steps=2,
+            eval_interval=100,
+            eval_batches=1,
+            checkpoint_interval=100,
+        )
         out = tmp_path / f"a{accum}"
         model = gpt(data.tokenizer.vocab_size)
         train_model(model, FixedGlobalBatch(LMBatches(data, 16, 0), 8), cfg, out, seed=0, state={})
@@ -77,27 +96,48 @@ def test_gradient_accumulation_equals_one_big_batch(data, tmp_path):
 
 
 def test_running_again_after_the_end_does_nothing(data, tmp_path):
-    cfg = TrainConfig(batch_size=4, max_steps=4, warmup_steps=1, eval_interval=2, eval_batches=1,
-                      checkpoint_interval=2)
+    cfg = TrainConfig(
+        batch_size=4, max_steps=4, warmup_steps=1, eval_interval=2, eval_batches=1, checkpoint_interval=2
+    )
     train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={})
     before = (tmp_path / "metrics.jsonl").read_text()
-    again = train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={})
+    again = train_model(
+        gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={}
+    )
     assert again.start_step == 4 and again.steps_run == 0 and again.finished
     assert (tmp_path / "metrics.jsonl").read_text() == before
 
 
 def test_a_checkpoint_of_another_model_is_refused(data, tmp_path):
-    cfg = TrainConfig(batch_size=4, max_steps=2, warmup_steps=1, eval_interval=2, eval_batches=1,
-                      checkpoint_interval=2)
-    train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={"model": "a"})
+    cfg = TrainConfig(
+        batch_size=4, max_steps=2, warmup_steps=1, eval_interval=2, eval_batches=1, checkpoint_interval=2
+    )
+    train_model(
+        gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0, state={"model": "a"}
+    )
     from nngarden.config import ConfigError
+
     with pytest.raises(ConfigError, match="different model"):
-        train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), cfg, tmp_path, seed=0,
-                    state={"model": "b"})
+        train_model(
+            gpt(data.tokenizer.vocab_size),
+            LMBatches(data, 16, 0),
+            cfg,
+            tmp_path,
+            seed=0,
+            state={"model": "b"},
+        )
 
 
 def test_bf16_is_refused_off_cuda(data, tmp_path):
     from nngarden.config import ConfigError
+
     with pytest.raises(ConfigError, match="--bf16"):
-        train_model(gpt(data.tokenizer.vocab_size), LMBatches(data, 16, 0), TrainConfig(max_steps=1), tmp_path,
-                    seed=0, state={}, bf16=True)
+        train_model(
+            gpt(data.tokenizer.vocab_size),
+            LMBatches(data, 16, 0),
+            TrainConfig(max_steps=1),
+            tmp_path,
+            seed=0,
+            state={},
+            bf16=True,
+        )

@@ -21,12 +21,12 @@ def test_decay_groups_follow_dimension_and_count_tied_weights_once():
     assert "transformer.wte.weight" in decayed and "transformer.wpe.weight" in decayed
     assert "transformer.h.0.attn.c_attn.weight" in decayed
     assert all(n.endswith("bias") or ".ln_" in n for n in kept) and "transformer.ln_f.weight" in kept
-    assert len(decay["params"]) + len(no_decay["params"]) == len(list(m.parameters()))   # wte once
+    assert len(decay["params"]) + len(no_decay["params"]) == len(list(m.parameters()))  # wte once
 
 
 def test_fused_cpu_adamw_is_used_and_matches_the_reference_implementation():
     major, minor = (int(v) for v in torch.__version__.split(".")[:2])
-    if (major, minor) >= (2, 4):                  # torch 2.4 added the fused CPU kernel
+    if (major, minor) >= (2, 4):  # torch 2.4 added the fused CPU kernel
         assert fused_available("cpu")
     a, b = model(), model()
     opt_a = adamw(a, 1e-3, (0.9, 0.99), 0.1, "cpu")

@@ -12,8 +12,7 @@ import pytest
 from nngarden import cli
 from nngarden.train import checkpoint as ckpt
 
-from ._tiny import (assert_bit_identical, make_text, run_cli, start_cli, tensors, train_args,
-                    wait_for_marker)
+from ._tiny import assert_bit_identical, make_text, run_cli, start_cli, tensors, train_args, wait_for_marker
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +30,10 @@ def uninterrupted(corpus, tmp_path_factory):
 
 def losses(out):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    return ([(r["step"], r["loss"]) for r in rows if "loss" in r],
-            [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r])
+    return (
+        [(r["step"], r["loss"]) for r in rows if "loss" in r],
+        [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r],
+    )
 
 
 def final(out):
@@ -50,9 +51,11 @@ def test_the_uninterrupted_run_evaluates_and_checkpoints_on_schedule(uninterrupt
 
 def test_kill_9_mid_training_then_same_command_is_bit_identical(corpus, uninterrupted, tmp_path):
     out, marker = tmp_path / "run", tmp_path / "marker"
-    proc = start_cli(train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="13", NNGARDEN_TEST_MARKER=str(marker))
+    proc = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="13", NNGARDEN_TEST_MARKER=str(marker)
+    )
     wait_for_marker(marker, proc)
-    proc.kill()                                             # SIGKILL: no handler runs
+    proc.kill()  # SIGKILL: no handler runs
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert [s for s, _ in ckpt.complete_checkpoints(out / "checkpoints")] == [8]
@@ -60,34 +63,38 @@ def test_kill_9_mid_training_then_same_command_is_bit_identical(corpus, uninterr
     assert again.returncode == 0, again.stderr
     assert "resuming from" in again.stdout and "step-00000008" in again.stdout
     assert_bit_identical(tensors(final(out)), tensors(final(uninterrupted)))
-    assert_bit_identical(tensors(final(out), "optimizer.safetensors"),
-                         tensors(final(uninterrupted), "optimizer.safetensors"))
-    assert losses(out) == losses(uninterrupted)            # the log has no duplicates or gaps either
+    assert_bit_identical(
+        tensors(final(out), "optimizer.safetensors"), tensors(final(uninterrupted), "optimizer.safetensors")
+    )
+    assert losses(out) == losses(uninterrupted)  # the log has no duplicates or gaps either
 
 
 def test_kill_9_inside_a_checkpoint_write_keeps_and_resumes_the_previous_one(corpus, uninterrupted, tmp_path):
     out, marker = tmp_path / "run", tmp_path / "marker"
-    proc = start_cli(train_args(out, corpus), NNGARDEN_TEST_HANG_IN_CHECKPOINT="16",
-                     NNGARDEN_TEST_MARKER=str(marker))
+    proc = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_IN_CHECKPOINT="16", NNGARDEN_TEST_MARKER=str(marker)
+    )
     tmp_dir = wait_for_marker(marker, proc)
     proc.kill()
     proc.wait()
     root = out / "checkpoints"
     assert ".tmp-step-00000016" in tmp_dir
     leftovers = [p.name for p in root.iterdir()]
-    assert any(name.startswith(".tmp-step-00000016") for name in leftovers)       # the torn write
-    assert [s for s, _ in ckpt.complete_checkpoints(root)] == [8]                   # is not a checkpoint
-    assert ckpt.verify(root / "step-00000008")["step"] == 8                         # the previous is intact
+    assert any(name.startswith(".tmp-step-00000016") for name in leftovers)  # the torn write
+    assert [s for s, _ in ckpt.complete_checkpoints(root)] == [8]  # is not a checkpoint
+    assert ckpt.verify(root / "step-00000008")["step"] == 8  # the previous is intact
     again = run_cli(train_args(out, corpus))
     assert again.returncode == 0, again.stderr
-    assert "step-00000008" in again.stdout                  # the previous checkpoint is the one resumed
+    assert "step-00000008" in again.stdout  # the previous checkpoint is the one resumed
     assert not any(p.name.startswith(".tmp-") for p in root.iterdir())
     assert_bit_identical(tensors(final(out)), tensors(final(uninterrupted)))
 
 
 def test_sigterm_writes_a_final_checkpoint_and_the_run_resumes_from_it(corpus, uninterrupted, tmp_path):
     out, marker = tmp_path / "run", tmp_path / "marker"
-    proc = start_cli(train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="13", NNGARDEN_TEST_MARKER=str(marker))
+    proc = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="13", NNGARDEN_TEST_MARKER=str(marker)
+    )
     wait_for_marker(marker, proc)
     proc.send_signal(signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=120)
@@ -101,7 +108,9 @@ def test_sigterm_writes_a_final_checkpoint_and_the_run_resumes_from_it(corpus, u
 
 def test_sigint_also_checkpoints_before_exit(corpus, tmp_path):
     out, marker = tmp_path / "run", tmp_path / "marker"
-    proc = start_cli(train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="5", NNGARDEN_TEST_MARKER=str(marker))
+    proc = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="5", NNGARDEN_TEST_MARKER=str(marker)
+    )
     wait_for_marker(marker, proc)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
@@ -111,7 +120,8 @@ def test_sigint_also_checkpoints_before_exit(corpus, tmp_path):
 
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(
-        corpus, tmp_path, monkeypatch, capsys, value):
+    corpus, tmp_path, monkeypatch, capsys, value
+):
     monkeypatch.setenv("NNGARDEN_TEST_NAN_AT_STEP", "10")
     monkeypatch.setenv("NNGARDEN_TEST_NAN_VALUE", value)
     out = tmp_path / "run"

@@ -16,7 +16,7 @@ def test_warmup_is_linear_up_to_the_peak():
 
 
 def test_cosine_reaches_the_floor_at_the_decay_step_and_stays():
-    mid = lr_at(1050, 1e-3, 1e-4, 100, 2000)                 # half-way through the decay
+    mid = lr_at(1050, 1e-3, 1e-4, 100, 2000)  # half-way through the decay
     assert mid == pytest.approx(1e-4 + 0.5 * (1e-3 - 1e-4))
     quarter = lr_at(575, 1e-3, 1e-4, 100, 2000)
     assert quarter == pytest.approx(1e-4 + 0.5 * (1 + math.cos(math.pi / 4)) * 9e-4)

@@ -34,10 +34,11 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.2, n_train: int | 
     from sklearn.model_selection import train_test_split
 
     data = load_digits()
-    x = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 16.0    # (1797, 1, 8, 8)
-    y = torch.tensor(data.target, dtype=torch.int64)                           # (1797,)
+    x = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (1797, 1, 8, 8)
+    y = torch.tensor(data.target, dtype=torch.int64)  # (1797,)
     idx_train, idx_test = train_test_split(
-        torch.arange(len(y)).numpy(), test_size=test_fraction, random_state=seed, stratify=y.numpy())
+        torch.arange(len(y)).numpy(), test_size=test_fraction, random_state=seed, stratify=y.numpy()
+    )
     idx_train, idx_test = torch.as_tensor(idx_train), torch.as_tensor(idx_test)
     if n_train is not None:
         if n_train < 10:

@@ -25,7 +25,9 @@ def _sizes(rng: np.random.Generator, num_graphs: int, min_size: int, max_size: i
     if num_graphs < 1:
         raise ConfigError(f"num_graphs: got {num_graphs}, must be >= 1")
     if min_size < least or max_size < min_size:
-        raise ConfigError(f"min_size, max_size: need {least} <= min_size <= max_size, got {min_size}, {max_size}")
+        raise ConfigError(
+            f"min_size, max_size: need {least} <= min_size <= max_size, got {min_size}, {max_size}"
+        )
     return rng.integers(min_size, max_size + 1, size=num_graphs)
 
 
@@ -43,17 +45,21 @@ def sort_graph(values: np.ndarray) -> tuple[Graph, Graph]:
     first = np.zeros(n, dtype=np.float32)
     first[order[0]] = 1.0
     nxt = np.full(n, -1)
-    nxt[order[:-1]] = order[1:]                                 # nxt[i] = element after i, -1 for the last
+    nxt[order[:-1]] = order[1:]  # nxt[i] = element after i, -1 for the last
     is_next = (torch.as_tensor(nxt)[senders] == receivers).float()
     zeros_e = torch.zeros(n * n, 1)
-    inputs = Graph(torch.as_tensor(values, dtype=torch.float32).view(n, 1), zeros_e, torch.zeros(1),
-                   senders, receivers)
-    targets = Graph(torch.as_tensor(first).view(n, 1), is_next.view(-1, 1), torch.zeros(1), senders, receivers)
+    inputs = Graph(
+        torch.as_tensor(values, dtype=torch.float32).view(n, 1), zeros_e, torch.zeros(1), senders, receivers
+    )
+    targets = Graph(
+        torch.as_tensor(first).view(n, 1), is_next.view(-1, 1), torch.zeros(1), senders, receivers
+    )
     return inputs, targets
 
 
-def sort_lists(num_graphs: int, min_size: int, max_size: int, rng: np.random.Generator
-               ) -> tuple[GraphBatch, GraphBatch]:
+def sort_lists(
+    num_graphs: int, min_size: int, max_size: int, rng: np.random.Generator
+) -> tuple[GraphBatch, GraphBatch]:
     """Lists of uniform [0, 1) numbers of sizes in [min_size, max_size], batched as graphs."""
     pairs = [sort_graph(rng.random(n)) for n in _sizes(rng, num_graphs, min_size, max_size, 2)]
     return GraphBatch.from_graphs([p[0] for p in pairs]), GraphBatch.from_graphs([p[1] for p in pairs])
@@ -65,6 +71,7 @@ def geometric_graph(n: int, rng: np.random.Generator, radius: float | None = Non
     neighbours each) plus the Euclidean minimum spanning tree (scipy), edge attribute ``length``."""
     import networkx as nx
     from scipy.sparse.csgraph import minimum_spanning_tree
+
     pos = rng.random((n, 2))
     radius = 1.5 / np.sqrt(n) if radius is None else radius
     dist = np.sqrt(((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1))
@@ -80,6 +87,7 @@ def geometric_graph(n: int, rng: np.random.Generator, radius: float | None = Non
 def shortest_path_graph(n: int, rng: np.random.Generator, min_hops: int = 2) -> tuple[Graph, Graph]:
     """One geometric graph with a start and an end node and the shortest path between them marked."""
     import networkx as nx
+
     g = geometric_graph(n, rng)
     start = int(rng.integers(n))
     hops = nx.single_source_shortest_path_length(g, start)
@@ -87,27 +95,36 @@ def shortest_path_graph(n: int, rng: np.random.Generator, min_hops: int = 2) -> 
     end = int(rng.choice(far)) if far else max(hops, key=hops.get)
     path = nx.shortest_path(g, start, end, weight="length")
     pairs = np.array(list(g.edges), dtype=np.int64).reshape(-1, 2)
-    senders = np.concatenate([pairs[:, 0], pairs[:, 1]])          # both directions of every edge
+    senders = np.concatenate([pairs[:, 0], pairs[:, 1]])  # both directions of every edge
     receivers = np.concatenate([pairs[:, 1], pairs[:, 0]])
     lengths = np.array([g.edges[i, j]["length"] for i, j in pairs], dtype=np.float32)
     lengths = np.concatenate([lengths, lengths])
     step = np.full(n, -1)
-    step[path] = np.arange(len(path))                            # position along the path, -1 if off it
-    edge_target = ((step[senders] >= 0) & (step[receivers] >= 0)
-                   & (np.abs(step[senders] - step[receivers]) == 1)).astype(np.float32)
+    step[path] = np.arange(len(path))  # position along the path, -1 if off it
+    edge_target = (
+        (step[senders] >= 0) & (step[receivers] >= 0) & (np.abs(step[senders] - step[receivers]) == 1)
+    ).astype(np.float32)
     flags = np.zeros((n, 2), dtype=np.float32)
     flags[start, 0] = flags[end, 1] = 1.0
     pos = np.stack([g.nodes[i]["pos"] for i in range(n)]).astype(np.float32)
     node_target = (step >= 0).astype(np.float32).reshape(n, 1)
     s, r = torch.as_tensor(senders), torch.as_tensor(receivers)
-    inputs = Graph(torch.as_tensor(np.concatenate([pos, flags], 1)), torch.as_tensor(lengths).view(-1, 1),
-                   torch.zeros(1), s, r)
-    targets = Graph(torch.as_tensor(node_target), torch.as_tensor(edge_target).view(-1, 1), torch.zeros(1), s, r)
+    inputs = Graph(
+        torch.as_tensor(np.concatenate([pos, flags], 1)),
+        torch.as_tensor(lengths).view(-1, 1),
+        torch.zeros(1),
+        s,
+        r,
+    )
+    targets = Graph(
+        torch.as_tensor(node_target), torch.as_tensor(edge_target).view(-1, 1), torch.zeros(1), s, r
+    )
     return inputs, targets
 
 
-def shortest_paths(num_graphs: int, min_size: int, max_size: int, rng: np.random.Generator
-                   ) -> tuple[GraphBatch, GraphBatch]:
+def shortest_paths(
+    num_graphs: int, min_size: int, max_size: int, rng: np.random.Generator
+) -> tuple[GraphBatch, GraphBatch]:
     """Shortest-path problems on connected geometric graphs of sizes in [min_size, max_size]."""
     pairs = [shortest_path_graph(int(n), rng) for n in _sizes(rng, num_graphs, min_size, max_size, 3)]
     return GraphBatch.from_graphs([p[0] for p in pairs]), GraphBatch.from_graphs([p[1] for p in pairs])
@@ -124,9 +141,10 @@ def make_task(name: str, num_graphs: int, min_size: int, max_size: int, rng: np.
 
 def solved_fraction(logits: GraphBatch, targets: GraphBatch) -> tuple[float, float]:
     """(fraction of graphs with every node and edge right, fraction of nodes right); logits > 0 is "yes"."""
-    node_wrong = ((logits.nodes > 0).float() != targets.nodes).any(dim=1).float()        # (N,)
-    edge_wrong = ((logits.edges > 0).float() != targets.edges).any(dim=1).float()        # (E,)
+    node_wrong = ((logits.nodes > 0).float() != targets.nodes).any(dim=1).float()  # (N,)
+    edge_wrong = ((logits.edges > 0).float() != targets.edges).any(dim=1).float()  # (E,)
     g = targets.num_graphs
-    wrong = (torch.zeros(g).index_add(0, targets.node_graph(), node_wrong)
-             + torch.zeros(g).index_add(0, targets.edge_graph(), edge_wrong))
+    wrong = torch.zeros(g).index_add(0, targets.node_graph(), node_wrong) + torch.zeros(g).index_add(
+        0, targets.edge_graph(), edge_wrong
+    )
     return float((wrong == 0).float().mean()), float(1 - node_wrong.mean())

@@ -19,9 +19,17 @@ def masking_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
     return keyed_generator(seed, "mask", step, rank)
 
 
-def mask_tokens(ids: torch.Tensor, *, mask_id: int, vocab_size: int, special_ids: tuple[int, ...] = (),
-                rate: float = 0.15, mask_frac: float = 0.8, random_frac: float = 0.1,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    ids: torch.Tensor,
+    *,
+    mask_id: int,
+    vocab_size: int,
+    special_ids: tuple[int, ...] = (),
+    rate: float = 0.15,
+    mask_frac: float = 0.8,
+    random_frac: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """ids: (B, T) -> (corrupted inputs (B, T), labels (B, T) with IGNORE_INDEX off the chosen positions).
 
     Random replacement tokens are drawn from the ordinary (non-special) tokens only.
@@ -60,8 +68,18 @@ class MaskedLMBatches:
     rank see exactly the batches an uninterrupted single process would.
     """
 
-    def __init__(self, data, block_size: int, seed: int, *, mask_id: int, vocab_size: int, rate: float = 0.15,
-                 mask_frac: float = 0.8, random_frac: float = 0.1):
+    def __init__(
+        self,
+        data,
+        block_size: int,
+        seed: int,
+        *,
+        mask_id: int,
+        vocab_size: int,
+        rate: float = 0.15,
+        mask_frac: float = 0.8,
+        random_frac: float = 0.1,
+    ):
         self.data, self.block_size, self.seed = data, block_size, seed
         self.mask_id, self.vocab_size = mask_id, vocab_size
         self.rate, self.mask_frac, self.random_frac = rate, mask_frac, random_frac
@@ -74,9 +92,15 @@ class MaskedLMBatches:
         return stream[starts[:, None] + torch.arange(self.block_size)]
 
     def _masked(self, windows: torch.Tensor, key: tuple) -> tuple[torch.Tensor, torch.Tensor]:
-        return mask_tokens(windows, mask_id=self.mask_id, vocab_size=self.vocab_size, rate=self.rate,
-                           mask_frac=self.mask_frac, random_frac=self.random_frac,
-                           generator=keyed_generator(self.seed, "mask", *key))
+        return mask_tokens(
+            windows,
+            mask_id=self.mask_id,
+            vocab_size=self.vocab_size,
+            rate=self.rate,
+            mask_frac=self.mask_frac,
+            random_frac=self.random_frac,
+            generator=keyed_generator(self.seed, "mask", *key),
+        )
 
     def train_batch(self, step: int, micro: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         key = ("train", step, micro)
@@ -85,4 +109,3 @@ class MaskedLMBatches:
     def eval_batch(self, split: str, index: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         key = ("eval", split, index)
         return self._masked(self.windows(split, key, size), key)
-

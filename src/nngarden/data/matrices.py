@@ -14,15 +14,17 @@ import numpy as np
 
 from ..config import ConfigError
 
-
 # --- targets and observations ---------------------------------------------------------------------------
+
 
 def low_rank_matrix(n_rows: int, n_cols: int, rank: int, rng: np.random.Generator) -> np.ndarray:
     """U V^T with standard Gaussian U (n_rows, rank), V (n_cols, rank), scaled to mean square entry 1."""
     if rank < 1 or rank > min(n_rows, n_cols):
-        raise ConfigError(f"rank: got {rank}, must be between 1 and min(n_rows, n_cols) = {min(n_rows, n_cols)}")
+        raise ConfigError(
+            f"rank: got {rank}, must be between 1 and min(n_rows, n_cols) = {min(n_rows, n_cols)}"
+        )
     w = rng.standard_normal((n_rows, rank)) @ rng.standard_normal((rank, n_cols))
-    return w / np.sqrt(np.mean(w ** 2))
+    return w / np.sqrt(np.mean(w**2))
 
 
 def random_mask(n_rows: int, n_cols: int, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -36,6 +38,7 @@ def random_mask(n_rows: int, n_cols: int, count: int, rng: np.random.Generator) 
 
 
 # --- measures -------------------------------------------------------------------------------------------
+
 
 def singular_values(w: np.ndarray) -> np.ndarray:
     return np.linalg.svd(np.asarray(w, dtype=np.float64), compute_uv=False)
@@ -74,8 +77,9 @@ def observed_error(w: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float
 NUCLEAR_SOLVERS = ("SCS", "CLARABEL")
 
 
-def nuclear_norm_minimisation(target: np.ndarray, mask: np.ndarray, *, solver: str = "SCS",
-                              eps: float = 1e-7, max_iters: int = 200_000) -> tuple[np.ndarray, dict]:
+def nuclear_norm_minimisation(
+    target: np.ndarray, mask: np.ndarray, *, solver: str = "SCS", eps: float = 1e-7, max_iters: int = 200_000
+) -> tuple[np.ndarray, dict]:
     """argmin ||X||_* subject to X_ij = W*_ij on every observed (i, j), solved by cvxpy.
 
     Returns (X, info) with the solver's name, status and the largest violation of the constraints.
@@ -85,21 +89,30 @@ def nuclear_norm_minimisation(target: np.ndarray, mask: np.ndarray, *, solver: s
     if solver not in NUCLEAR_SOLVERS:
         raise ConfigError(f"solver: got {solver!r}, allowed: {', '.join(NUCLEAR_SOLVERS)}")
     if solver not in cp.installed_solvers():
-        raise ConfigError(f"solver: {solver} is not installed for cvxpy; installed: {', '.join(cp.installed_solvers())}")
+        raise ConfigError(
+            f"solver: {solver} is not installed for cvxpy; installed: {', '.join(cp.installed_solvers())}"
+        )
     mask = np.asarray(mask, dtype=bool)
     rows, cols = np.nonzero(mask)
     x = cp.Variable(target.shape)
     # index the observed entries through a flat view: one affine constraint over |Omega| entries
     flat = rows * target.shape[1] + cols
     problem = cp.Problem(cp.Minimize(cp.normNuc(x)), [cp.vec(x, order="C")[flat] == target[rows, cols]])
-    kwargs = {"eps": eps, "max_iters": max_iters} if solver == "SCS" else {"tol_gap_abs": eps, "tol_gap_rel": eps,
-                                                                            "tol_feas": eps}
+    kwargs = (
+        {"eps": eps, "max_iters": max_iters}
+        if solver == "SCS"
+        else {"tol_gap_abs": eps, "tol_gap_rel": eps, "tol_feas": eps}
+    )
     problem.solve(solver=solver, **kwargs)
     if x.value is None:
         raise RuntimeError(f"cvxpy/{solver} found no solution (status {problem.status})")
     sol = np.asarray(x.value, dtype=np.float64)
-    info = {"solver": solver, "status": problem.status,
-            "max_violation": float(np.abs(sol - target)[mask].max()), "objective": float(problem.value)}
+    info = {
+        "solver": solver,
+        "status": problem.status,
+        "max_violation": float(np.abs(sol - target)[mask].max()),
+        "objective": float(problem.value),
+    }
     return sol, info
 
 
@@ -111,8 +124,14 @@ def soft_threshold_svd(z: np.ndarray, lam: float) -> np.ndarray:
     return (u[:, keep] * s[keep]) @ vh[keep]
 
 
-def soft_impute(target: np.ndarray, mask: np.ndarray, *, lambdas: np.ndarray | None = None,
-                tol: float = 1e-9, max_iters: int = 300) -> tuple[np.ndarray, dict]:
+def soft_impute(
+    target: np.ndarray,
+    mask: np.ndarray,
+    *,
+    lambdas: np.ndarray | None = None,
+    tol: float = 1e-9,
+    max_iters: int = 300,
+) -> tuple[np.ndarray, dict]:
     """Soft-Impute (Mazumder, Hastie, Tibshirani 2010): for each lam on a decreasing path, iterate
     Z <- S_lam(P_Omega(W*) + P_Omega^perp(Z)) to convergence, warm-starting from the previous lam.
 

@@ -27,8 +27,9 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NNGARDEN_CACHE") or Path.home() / ".cache" / "nngarden")
 
 
-def load_mnist1d(num_samples: int | None = None, seed: int | None = None,
-                 cache_dir: str | Path | None = None) -> dict[str, np.ndarray]:
+def load_mnist1d(
+    num_samples: int | None = None, seed: int | None = None, cache_dir: str | Path | None = None
+) -> dict[str, np.ndarray]:
     """Return ``{"x", "y", "x_test", "y_test"}`` of MNIST-1D; ``None`` keeps the paper's value.
 
     ``num_samples`` (default 5000) is split 80/20 into train and test; ``seed`` (default 42) picks the
@@ -60,8 +61,12 @@ def load_mnist1d(num_samples: int | None = None, seed: int | None = None,
         raw = make_dataset(args)
     finally:
         np.random.set_state(state)
-    data = {"x": raw["x"].astype(np.float32), "y": raw["y"].astype(np.int64),
-            "x_test": raw["x_test"].astype(np.float32), "y_test": raw["y_test"].astype(np.int64)}
+    data = {
+        "x": raw["x"].astype(np.float32),
+        "y": raw["y"].astype(np.int64),
+        "x_test": raw["x_test"].astype(np.float32),
+        "y_test": raw["y_test"].astype(np.int64),
+    }
     _save_atomic(path, data)
     return data
 

@@ -31,17 +31,19 @@ def locate_movielens_100k() -> Path:
         path = Path(root) / "dataset_example" / "ml-100k" / "ml-100k.inter"
         if path.is_file():
             return path
-    raise MovieLensUnavailable(f"recbole is installed but ships no dataset_example/ml-100k/ml-100k.inter; {INSTALL_HINT}")
+    raise MovieLensUnavailable(
+        f"recbole is installed but ships no dataset_example/ml-100k/ml-100k.inter; {INSTALL_HINT}"
+    )
 
 
 @dataclass
 class Ratings:
     """Ratings as a dense matrix with a mask of the rated entries (users x items)."""
 
-    matrix: np.ndarray      # (n_users, n_items), 0 where unrated
-    mask: np.ndarray        # (n_users, n_items) bool
-    user_ids: list[str]     # row -> the file's user token
-    item_ids: list[str]     # column -> the file's item token
+    matrix: np.ndarray  # (n_users, n_items), 0 where unrated
+    mask: np.ndarray  # (n_users, n_items) bool
+    user_ids: list[str]  # row -> the file's user token
+    item_ids: list[str]  # column -> the file's item token
 
     @property
     def count(self) -> int:
@@ -53,7 +55,9 @@ def read_atomic_inter(path: str | Path) -> Ratings:
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines:
-        raise ValueError(f"{path}: empty file, expected a header such as user_id:token<TAB>item_id:token<TAB>rating:float")
+        raise ValueError(
+            f"{path}: empty file, expected a header such as user_id:token<TAB>item_id:token<TAB>rating:float"
+        )
     header = [h.split(":")[0] for h in lines[0].split("\t")]
     missing = [c for c in ("user_id", "item_id", "rating") if c not in header]
     if missing:
@@ -91,10 +95,13 @@ def load_movielens_100k() -> Ratings:
     return read_atomic_inter(locate_movielens_100k())
 
 
-def split_observed(ratings: Ratings, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def split_observed(
+    ratings: Ratings, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Split the rated entries into (train mask, test mask), uniformly at random."""
     if not 0.0 < test_fraction < 1.0:
         from ..config import ConfigError
+
         raise ConfigError(f"test_fraction: got {test_fraction}, must be between 0 and 1 (exclusive)")
     rows, cols = np.nonzero(ratings.mask)
     pick = rng.random(rows.size) < test_fraction

@@ -21,11 +21,23 @@ import torch
 
 from ..config import ConfigError
 
-SPECIALS = ("<pad>", "<s>", "</s>")          # ids 0, 1, 2, the same in every vocabulary (nn/seq2seq.py)
+SPECIALS = ("<pad>", "<s>", "</s>")  # ids 0, 1, 2, the same in every vocabulary (nn/seq2seq.py)
 ALGORITHMIC = ("copy", "reverse", "sort")
 TASKS = ALGORITHMIC + ("dates",)
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 DATE_ORDERS = ("day-of-month", "month-day", "day-month")
 
 
@@ -98,6 +110,7 @@ def _words(text: str) -> list[str]:
 
 def date_words(day: _dt.date, order: str) -> list[str]:
     from num2words import num2words
+
     d = _words(num2words(day.day, to="ordinal"))
     m = [MONTHS[day.month - 1]]
     y = _words(num2words(day.year, to="year"))
@@ -113,7 +126,9 @@ def date_words(day: _dt.date, order: str) -> list[str]:
 def date_pairs(n: int, rng: np.random.Generator, first_year: int = 1100, last_year: int = 2099) -> list[Pair]:
     """``n`` random dates between 1 January ``first_year`` and 31 December ``last_year``, random word order."""
     if not 1 <= first_year <= last_year <= 9999:
-        raise ConfigError(f"first_year/last_year: got {first_year}/{last_year}, need 1 <= first <= last <= 9999")
+        raise ConfigError(
+            f"first_year/last_year: got {first_year}/{last_year}, need 1 <= first <= last <= 9999"
+        )
     start = _dt.date(first_year, 1, 1).toordinal()
     span = _dt.date(last_year, 12, 31).toordinal() - start + 1
     pairs = []
@@ -127,6 +142,7 @@ def date_pairs(n: int, rng: np.random.Generator, first_year: int = 1100, last_ye
 def date_vocabs() -> tuple[Vocab, Vocab]:
     """Every source word any date can use (ordinals 1-31, months, year words) and the ISO characters."""
     from num2words import num2words
+
     words = {"the", "of", *MONTHS}
     for i in range(1, 32):
         words.update(_words(num2words(i, to="ordinal")))
@@ -164,12 +180,12 @@ class TaskSampler:
 
 @dataclass
 class Batch:
-    src: torch.Tensor       # (B, S) source ids, PAD-padded
-    src_len: torch.Tensor   # (B,) real source lengths
-    tgt_in: torch.Tensor    # (B, T + 1) BOS y_1 ... y_T (PAD-padded): the decoder's teacher-forced input
-    tgt_out: torch.Tensor   # (B, T + 1) y_1 ... y_T EOS (PAD-padded): what it must predict
+    src: torch.Tensor  # (B, S) source ids, PAD-padded
+    src_len: torch.Tensor  # (B,) real source lengths
+    tgt_in: torch.Tensor  # (B, T + 1) BOS y_1 ... y_T (PAD-padded): the decoder's teacher-forced input
+    tgt_out: torch.Tensor  # (B, T + 1) y_1 ... y_T EOS (PAD-padded): what it must predict
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(*(t.to(device) for t in (self.src, self.src_len, self.tgt_in, self.tgt_out)))
 
 
@@ -185,9 +201,9 @@ def make_batch(pairs: list[Pair], src_vocab: Vocab, tgt_vocab: Vocab) -> Batch:
     tgt_in = torch.zeros(b, t_max + 1, dtype=torch.long)
     tgt_out = torch.zeros(b, t_max + 1, dtype=torch.long)
     for i, (s, t) in enumerate(zip(src, tgt)):
-        src_t[i, :len(s)] = torch.tensor(s)
-        tgt_in[i, :len(t) + 1] = torch.tensor([1] + t)
-        tgt_out[i, :len(t) + 1] = torch.tensor(t + [2])
+        src_t[i, : len(s)] = torch.tensor(s)
+        tgt_in[i, : len(t) + 1] = torch.tensor([1] + t)
+        tgt_out[i, : len(t) + 1] = torch.tensor(t + [2])
     return Batch(src_t, torch.tensor([len(s) for s in src]), tgt_in, tgt_out)
 
 
@@ -205,6 +221,7 @@ def exact_and_token_accuracy(predicted: list[list[int]], reference: list[list[in
 def bleu_and_chrf(hypotheses: list[str], references: list[str]) -> tuple[float, float]:
     """Corpus BLEU and chrF (sacrebleu, 0-100) of detokenised strings."""
     import sacrebleu
+
     bleu = sacrebleu.corpus_bleu(hypotheses, [references]).score
     chrf = sacrebleu.corpus_chrf(hypotheses, [references]).score
     return float(bleu), float(chrf)

@@ -22,7 +22,7 @@ from pathlib import Path
 ENGLISH, SPANISH = "engKJV2006eb", "spaRV1909eb"
 INSTALL_HINT = "apt-get install libsword-utils sword-text-kjv sword-text-sparv"
 _VERSE_KEY = re.compile(r"^(?P<book>.+) (?P<chapter>\d+):(?P<verse>\d+)$")
-_NOTE = re.compile(r"<note\b.*?</note>", re.S)        # footnotes are not part of the verse
+_NOTE = re.compile(r"<note\b.*?</note>", re.S)  # footnotes are not part of the verse
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -36,7 +36,7 @@ class VersePair:
 def clean_osis(text: str) -> str:
     """Verse text without footnotes, markup or entities, whitespace collapsed."""
     text = _TAG.sub("", _NOTE.sub(" ", text))  # tags wrap words; notes sit between them
-    return " ".join(html.unescape(text).replace("\u00b6", " ").split())   # ¶ marks a paragraph, not a word
+    return " ".join(html.unescape(text).replace("\u00b6", " ").split())  # ¶ marks a paragraph, not a word
 
 
 def parse_imp(text: str) -> dict[str, str]:
@@ -80,7 +80,9 @@ def load_module(name: str, mod2imp: str = "mod2imp", timeout: float = 300.0) -> 
     """Export one module through ``mod2imp`` and parse it."""
     out = subprocess.run([mod2imp, name], capture_output=True, timeout=timeout)
     if out.returncode != 0:
-        raise RuntimeError(f"{mod2imp} {name} exited with {out.returncode}: {out.stderr.decode(errors='replace')[:200]}")
+        raise RuntimeError(
+            f"{mod2imp} {name} exited with {out.returncode}: {out.stderr.decode(errors='replace')[:200]}"
+        )
     return parse_imp(out.stdout.decode("utf-8", errors="replace"))
 
 
@@ -89,10 +91,12 @@ def align(source: dict[str, str], target: dict[str, str]) -> list[VersePair]:
     return [VersePair(k, v, target[k]) for k, v in source.items() if k in target]
 
 
-def verse_pairs(source: str = ENGLISH, target: str = SPANISH, mod2imp: str = "mod2imp",
-                cache: Path | None = None) -> list[VersePair]:
+def verse_pairs(
+    source: str = ENGLISH, target: str = SPANISH, mod2imp: str = "mod2imp", cache: Path | None = None
+) -> list[VersePair]:
     """Aligned verse pairs (about 31k for KJV and RV1909). ``cache``: a JSON file reused when present."""
     import json
+
     if cache is not None and Path(cache).exists():
         return [VersePair(*row) for row in json.loads(Path(cache).read_text())]
     pairs = align(load_module(source, mod2imp), load_module(target, mod2imp))

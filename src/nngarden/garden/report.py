@@ -37,8 +37,8 @@ MARKER = ".nngarden-garden"
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
 TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".md", ".json"}
-TEXT_LIMIT = 100_000          # characters of a text figure shown inline; the whole file is linked
-INDEX_METRICS = 8             # headline numbers on the index card; the note page shows them all
+TEXT_LIMIT = 100_000  # characters of a text figure shown inline; the whole file is linked
+INDEX_METRICS = 8  # headline numbers on the index card; the note page shows them all
 TIMING_METRICS = ("wall_seconds", "cpu_seconds")  # added to every run by the runner: shown as time
 HERE = Path(__file__).resolve().parent
 
@@ -49,7 +49,7 @@ class Run:
 
     path: Path
     data: dict[str, Any]
-    finished: float          # seconds since the epoch, for choosing the newest
+    finished: float  # seconds since the epoch, for choosing the newest
     finished_text: str
 
     @property
@@ -100,7 +100,9 @@ def _shape_problems(data: Any) -> list[str]:
     if not isinstance(metrics, dict):
         problems.append("metrics is not an object")
     else:
-        problems += [f"metric {k}={v!r} is not a finite number" for k, v in metrics.items() if not _is_number(v)]
+        problems += [
+            f"metric {k}={v!r} is not a finite number" for k, v in metrics.items() if not _is_number(v)
+        ]
     figures = data.get("figures", [])
     if not isinstance(figures, list) or not all(isinstance(f, str) for f in figures):
         problems.append("figures is not a list of paths")
@@ -192,8 +194,15 @@ def copy_figures(run: Run, title: str, note_dir: Path, slug: str) -> list[dict[s
     shown = []
     root = run.path.resolve()
     for rel in run.data["figures"]:
-        item = {"name": rel, "alt": _figure_alt(rel, title), "kind": "missing", "src": "", "text": "",
-                "truncated": False, "reason": ""}
+        item = {
+            "name": rel,
+            "alt": _figure_alt(rel, title),
+            "kind": "missing",
+            "src": "",
+            "text": "",
+            "truncated": False,
+            "reason": "",
+        }
         safe = _safe_relative(rel)
         source = (run.path / rel) if safe is not None else None
         if safe is None or not source.resolve().is_relative_to(root):
@@ -252,8 +261,18 @@ def _provenance_rows(prov: dict[str, Any], finished_text: str) -> list[dict[str,
         add("load average (1, 5, 15 min)", load, " / ".join(f"{x:.2f}" for x in load))
     add("finished", finished_text)
     add("commit", prov.get("commit"))
-    known = {"preset", "seed", "threads", "device", "seconds", "cpu_seconds", "load_average", "finished",
-             "commit", "versions"}
+    known = {
+        "preset",
+        "seed",
+        "threads",
+        "device",
+        "seconds",
+        "cpu_seconds",
+        "load_average",
+        "finished",
+        "commit",
+        "versions",
+    }
     for key, value in prov.items():  # whatever else the runner records, shown rather than hidden
         if key not in known:
             add(key.replace("_", " "), value)
@@ -271,29 +290,49 @@ def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str,
     """Everything the index card and the note page say about one note (figures are added later)."""
     title = note.title if note is not None else (run.data.get("title") or slug)
     entry: dict[str, Any] = {
-        "slug": slug, "title": title, "href": f"notes/{quote(slug)}.html",
-        "summary": note.summary if note is not None else "", "registered": note is not None,
-        "run": None, "links": [], "backlinks": [], "figures": [], "thumbnail": None,
+        "slug": slug,
+        "title": title,
+        "href": f"notes/{quote(slug)}.html",
+        "summary": note.summary if note is not None else "",
+        "registered": note is not None,
+        "run": None,
+        "links": [],
+        "backlinks": [],
+        "figures": [],
+        "thumbnail": None,
     }
     if run is None:
-        entry["claims"] = [{"id": cid, "statement": statement, "verdict": "not run", "evidence": [],
-                            "criterion": ""} for cid, statement in note.claims.items()]
+        entry["claims"] = [
+            {"id": cid, "statement": statement, "verdict": "not run", "evidence": [], "criterion": ""}
+            for cid, statement in note.claims.items()
+        ]
         entry["counts"] = {}
         return entry
     data, prov = run.data, run.data["provenance"]
-    entry["claims"] = [{"id": c["id"], "statement": c.get("statement", ""), "verdict": c["verdict"],
-                        "evidence": _numbers(c.get("evidence", {})), "criterion": c.get("criterion", "")}
-                       for c in data["claims"]]
+    entry["claims"] = [
+        {
+            "id": c["id"],
+            "statement": c.get("statement", ""),
+            "verdict": c["verdict"],
+            "evidence": _numbers(c.get("evidence", {})),
+            "criterion": c.get("criterion", ""),
+        }
+        for c in data["claims"]
+    ]
     entry["counts"] = _verdict_counts(data["claims"])
     metrics = data["metrics"]
     headline = {k: v for k, v in metrics.items() if k not in TIMING_METRICS}
     config_rows, config_problem = _read_config(run.path)
     entry["run"] = {
-        "dir": str(run.path), "finished": run.finished_text, "preset": prov.get("preset", "?"),
+        "dir": str(run.path),
+        "finished": run.finished_text,
+        "preset": prov.get("preset", "?"),
         "seconds": format_seconds(prov["seconds"]) if _is_number(prov.get("seconds")) else "",
-        "metrics": _numbers(metrics), "headline": _numbers(headline)[:INDEX_METRICS],
+        "metrics": _numbers(metrics),
+        "headline": _numbers(headline)[:INDEX_METRICS],
         "more_metrics": max(0, len(headline) - INDEX_METRICS),
-        "config": config_rows, "config_problem": config_problem,
+        "config": config_rows,
+        "config_problem": config_problem,
         "provenance": _provenance_rows(prov, run.finished_text),
         "versions": [{"name": k, "text": str(v)} for k, v in prov.get("versions", {}).items()],
         "older": [{"dir": str(r.path), "finished": r.finished_text} for r in older],
@@ -312,28 +351,41 @@ def _link(slug: str, entries: dict[str, dict[str, Any]], from_note_page: bool) -
 # --- writing the site -----------------------------------------------------------------------------
 def _environment():
     import jinja2
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env
 
 
 def _check_paths(runs_dir: Path, out_dir: Path) -> None:
     if not runs_dir.is_dir():
-        raise ConfigError(f"--runs: {runs_dir} is not a folder; run a note first (`nngarden run SLUG`) "
-                          "or name the folder that holds the run directories")
+        raise ConfigError(
+            f"--runs: {runs_dir} is not a folder; run a note first (`nngarden run SLUG`) "
+            "or name the folder that holds the run directories"
+        )
     out_abs, runs_abs = out_dir.resolve(), runs_dir.resolve()
     if runs_abs == out_abs or runs_abs.is_relative_to(out_abs):
-        raise ConfigError(f"--out: {out_dir} holds the runs folder {runs_dir}; rebuilding it would "
-                          "replace the runs, so choose another --out")
+        raise ConfigError(
+            f"--out: {out_dir} holds the runs folder {runs_dir}; rebuilding it would "
+            "replace the runs, so choose another --out"
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out: {out_dir} is a file, not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
-        raise ConfigError(f"--out: {out_dir} is a non-empty folder that is not a garden built by "
-                          f"nngarden (no {MARKER} in it); choose a new or empty folder")
+        raise ConfigError(
+            f"--out: {out_dir} is a non-empty folder that is not a garden built by "
+            f"nngarden (no {MARKER} in it); choose a new or empty folder"
+        )
 
 
-def _write_site(site: Path, entries: dict[str, dict[str, Any]], scan: Scan, runs_dir: Path,
-                runs: dict[str, Run]) -> None:
+def _write_site(
+    site: Path, entries: dict[str, dict[str, Any]], scan: Scan, runs_dir: Path, runs: dict[str, Run]
+) -> None:
     env = _environment()
     built = _readable_time(_dt.datetime.now())
     shutil.copyfile(HERE / "static" / "style.css", site / "style.css")
@@ -348,19 +400,28 @@ def _write_site(site: Path, entries: dict[str, dict[str, Any]], scan: Scan, runs
                 entry["thumbnail"] = {"src": f"notes/{images[0]['src']}", "alt": images[0]["alt"]}
     order = list(entries)
     for i, (slug, entry) in enumerate(entries.items()):
-        neighbours = {"prev": _link(order[i - 1], entries, True) if i > 0 else None,
-                      "next": _link(order[i + 1], entries, True) if i + 1 < len(order) else None}
+        neighbours = {
+            "prev": _link(order[i - 1], entries, True) if i > 0 else None,
+            "next": _link(order[i + 1], entries, True) if i + 1 < len(order) else None,
+        }
         html = env.get_template("note.html").render(
-            note=entry, built=built, root="../", page_title=entry["title"], **neighbours)
+            note=entry, built=built, root="../", page_title=entry["title"], **neighbours
+        )
         (notes_dir / f"{slug}.html").write_text(html, encoding="utf-8")
     totals = {"holds": 0, "fails": 0, "inconclusive": 0}
     for entry in entries.values():
         for verdict, count in entry["counts"].items():
             totals[verdict] += count
     html = env.get_template("index.html").render(
-        notes=list(entries.values()), totals=totals, built=built, root="", page_title="nngarden",
-        ran=sum(1 for e in entries.values() if e["run"] is not None), runs_dir=str(runs_dir),
-        skipped=[{"dir": str(p), "reason": r} for p, r in scan.skipped])
+        notes=list(entries.values()),
+        totals=totals,
+        built=built,
+        root="",
+        page_title="nngarden",
+        ran=sum(1 for e in entries.values() if e["run"] is not None),
+        runs_dir=str(runs_dir),
+        skipped=[{"dir": str(p), "reason": r} for p, r in scan.skipped],
+    )
     (site / "index.html").write_text(html, encoding="utf-8")
 
 
@@ -373,19 +434,28 @@ def build_garden(runs_dir: Path, out_dir: Path, notes: dict | None = None) -> Pa
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     if notes is None:
         from ..notes import all_notes
+
         notes = all_notes()
     _check_paths(runs_dir, out_dir)
     scan = scan_runs(runs_dir, notes)
     slugs = list(notes) + sorted(s for s in scan.newest if s not in notes)
-    entries = {slug: _note_entry(slug, notes.get(slug), scan.newest.get(slug), scan.older.get(slug, []))
-               for slug in slugs}
+    entries = {
+        slug: _note_entry(slug, notes.get(slug), scan.newest.get(slug), scan.older.get(slug, []))
+        for slug in slugs
+    }
     for slug, entry in entries.items():
         note = notes.get(slug)
-        entry["links"] = [_link(s, entries, True) for s in (note.links if note is not None else ()) if s != slug]
+        entry["links"] = [
+            _link(s, entries, True) for s in (note.links if note is not None else ()) if s != slug
+        ]
     for slug, entry in entries.items():  # "linked from": the other direction, so the web reads both ways
-        entry["backlinks"] = [_link(other, entries, True) for other, e in entries.items()
-                              if other != slug and any(link["slug"] == slug for link in e["links"])
-                              and not any(link["slug"] == other for link in entry["links"])]
+        entry["backlinks"] = [
+            _link(other, entries, True)
+            for other, e in entries.items()
+            if other != slug
+            and any(link["slug"] == slug for link in e["links"])
+            and not any(link["slug"] == other for link in entry["links"])
+        ]
     if not scan.newest:
         _warn(f"no run directory (one holding findings.json) under {runs_dir}; every note shows as not run")
 

@@ -32,18 +32,23 @@ def make_server(site_dir: Path, port: int) -> ThreadingHTTPServer:
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ConfigError(f"--port: got {port!r}, allowed: an integer from 0 to 65535 (0 picks a free port)")
     if not (site_dir / "index.html").is_file():
-        raise ConfigError(f"--dir: {site_dir} holds no built garden (no index.html); "
-                          f"build it first with `nngarden report --out {site_dir}`")
+        raise ConfigError(
+            f"--dir: {site_dir} holds no built garden (no index.html); "
+            f"build it first with `nngarden report --out {site_dir}`"
+        )
     handler = functools.partial(_QuietHandler, directory=str(site_dir.resolve()))
     try:
         return ThreadingHTTPServer((HOST, port), handler)
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
-            raise ConfigError(f"--port: {HOST}:{port} is already in use; choose another with --port "
-                              "(0 picks a free one)") from None
+            raise ConfigError(
+                f"--port: {HOST}:{port} is already in use; choose another with --port (0 picks a free one)"
+            ) from None
         if err.errno == errno.EACCES:
-            raise ConfigError(f"--port: not allowed to listen on {HOST}:{port} (ports below 1024 need "
-                              "privileges); choose a port from 1024 to 65535") from None
+            raise ConfigError(
+                f"--port: not allowed to listen on {HOST}:{port} (ports below 1024 need "
+                "privileges); choose a port from 1024 to 65535"
+            ) from None
         raise
 
 

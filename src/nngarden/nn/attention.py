@@ -21,8 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def build_mask(t_q: int, t_k: int, *, causal: bool = False, key_padding_mask: torch.Tensor | None = None,
-               device=None) -> torch.Tensor | None:
+def build_mask(
+    t_q: int, t_k: int, *, causal: bool = False, key_padding_mask: torch.Tensor | None = None, device=None
+) -> torch.Tensor | None:
     """Boolean mask broadcastable to (B, H, Tq, Tk); True = may attend.
 
     ``key_padding_mask``: (B, Tk) bool, True at padded key positions (the PyTorch convention).
@@ -31,9 +32,9 @@ def build_mask(t_q: int, t_k: int, *, causal: bool = False, key_padding_mask: to
     mask = None
     if causal:
         q_pos = torch.arange(t_q, device=device)[:, None] + (t_k - t_q)
-        mask = torch.arange(t_k, device=device)[None, :] <= q_pos          # (Tq, Tk)
+        mask = torch.arange(t_k, device=device)[None, :] <= q_pos  # (Tq, Tk)
     if key_padding_mask is not None:
-        keep = (~key_padding_mask.bool())[:, None, None, :]                 # (B, 1, 1, Tk)
+        keep = (~key_padding_mask.bool())[:, None, None, :]  # (B, 1, 1, Tk)
         mask = keep if mask is None else (mask[None, None] & keep)
     return mask
 
@@ -43,13 +44,19 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
 
     q: (..., Tq, d), k: (..., Tk, d) -> (..., Tq, Tk)
     """
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))                 # (..., Tq, Tk)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (..., Tq, Tk)
     return masked_softmax(scores, mask)
 
 
-def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                 mask: torch.Tensor | None = None, dropout_p: float = 0.0,
-                                 explicit: bool = False, training: bool = False):
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    explicit: bool = False,
+    training: bool = False,
+):
     """(output, weights or None). q: (B, H, Tq, d), k, v: (B, H, Tk, d), mask bool (True = attend)."""
     if explicit:
         weights = attention_weights(q, k, mask)
@@ -60,7 +67,7 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p if training else 0.0)
         return out, None
     # SDPA returns NaN on fully masked rows: let those rows attend anywhere, then zero them.
-    empty = ~mask.any(dim=-1, keepdim=True)                                  # (..., Tq, 1)
+    empty = ~mask.any(dim=-1, keepdim=True)  # (..., Tq, 1)
     safe = mask | empty
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=safe, dropout_p=dropout_p if training else 0.0)
     return out.masked_fill(empty, 0.0), None
@@ -85,12 +92,19 @@ class MultiHeadAttention(nn.Module):
         self.resid_dropout = nn.Dropout(dropout)
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        b, t, _ = x.shape                                                    # (B, T, C)
-        return x.view(b, t, self.n_head, self.d_head).transpose(1, 2)        # (B, H, T, d)
+        b, t, _ = x.shape  # (B, T, C)
+        return x.view(b, t, self.n_head, self.d_head).transpose(1, 2)  # (B, H, T, d)
 
-    def forward(self, x: torch.Tensor, kv: torch.Tensor | None = None, *, causal: bool = False,
-                key_padding_mask: torch.Tensor | None = None, need_weights: bool = False,
-                kv_cache: dict | None = None):
+    def forward(
+        self,
+        x: torch.Tensor,
+        kv: torch.Tensor | None = None,
+        *,
+        causal: bool = False,
+        key_padding_mask: torch.Tensor | None = None,
+        need_weights: bool = False,
+        kv_cache: dict | None = None,
+    ):
         """x: (B, Tq, C); kv: (B, Tk, C) or None -> (out (B, Tq, C), weights (B, H, Tq, Tk) or None)."""
         b, t_q, c = x.shape
         q = self._heads(self.q_proj(x))
@@ -104,14 +118,16 @@ class MultiHeadAttention(nn.Module):
         t_k = k.size(2)
         if causal and key_padding_mask is None and not need_weights and t_q == t_k:
             # The common training case: let SDPA use its fused causal kernel.
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                                 dropout_p=self.dropout if self.training else 0.0)
+            out = F.scaled_dot_product_attention(
+                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+            )
             weights = None
         else:
             mask = build_mask(t_q, t_k, causal=causal, key_padding_mask=key_padding_mask, device=x.device)
-            out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, explicit=need_weights,
-                                                        training=self.training)
-        out = out.transpose(1, 2).contiguous().view(b, t_q, c)              # (B, Tq, C)
+            out, weights = scaled_dot_product_attention(
+                q, k, v, mask, self.dropout, explicit=need_weights, training=self.training
+            )
+        out = out.transpose(1, 2).contiguous().view(b, t_q, c)  # (B, Tq, C)
         return self.resid_dropout(self.out_proj(out)), weights
 
 
@@ -124,14 +140,19 @@ class AdditiveAttention(nn.Module):
         self.w_key = nn.Linear(key_dim, hidden, bias=True)
         self.v = nn.Linear(hidden, 1, bias=False)
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
-                projected_keys: torch.Tensor | None = None):
+    def forward(
+        self,
+        query: torch.Tensor,
+        keys: torch.Tensor,
+        key_padding_mask: torch.Tensor | None = None,
+        projected_keys: torch.Tensor | None = None,
+    ):
         """query: (B, Dq), keys: (B, Tk, Dk) -> (context (B, Dk), weights (B, Tk)).
 
         ``projected_keys`` (U h_j, (B, Tk, hidden)) may be passed in to avoid recomputing it each step.
         """
         uk = self.w_key(keys) if projected_keys is None else projected_keys
-        scores = self.v(torch.tanh(self.w_query(query)[:, None, :] + uk)).squeeze(-1)   # (B, Tk)
+        scores = self.v(torch.tanh(self.w_query(query)[:, None, :] + uk)).squeeze(-1)  # (B, Tk)
         mask = None if key_padding_mask is None else ~key_padding_mask.bool()
         weights = masked_softmax(scores, mask)
         return torch.bmm(weights[:, None, :], keys).squeeze(1), weights

@@ -63,9 +63,12 @@ class EncoderBlock(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
-                need_weights: bool = False):
-        attended, weights = self.attn(self.ln_1(x), key_padding_mask=key_padding_mask, need_weights=need_weights)
+    def forward(
+        self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, need_weights: bool = False
+    ):
+        attended, weights = self.attn(
+            self.ln_1(x), key_padding_mask=key_padding_mask, need_weights=need_weights
+        )
         x = x + attended
         return x + self.mlp(self.ln_2(x)), weights
 
@@ -81,8 +84,8 @@ class MaskedLMHead(nn.Module):
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        h = self.norm(F.gelu(self.dense(h)))                                          # (B, T, C)
-        return h @ self.embedding.weight.t() + self.bias                               # (B, T, V)
+        h = self.norm(F.gelu(self.dense(h)))  # (B, T, C)
+        return h @ self.embedding.weight.t() + self.bias  # (B, T, V)
 
 
 class BERT(nn.Module):
@@ -95,8 +98,12 @@ class BERT(nn.Module):
         else:
             self.pos_enc = SinusoidalPositionalEncoding(config.n_embd, config.block_size)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList([EncoderBlock(config.n_embd, config.n_head, config.dropout, config.bias)
-                                     for _ in range(config.n_layer)])
+        self.blocks = nn.ModuleList(
+            [
+                EncoderBlock(config.n_embd, config.n_head, config.dropout, config.bias)
+                for _ in range(config.n_layer)
+            ]
+        )
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.head = MaskedLMHead(config, self.tok_emb)
         self.apply(self._init_weights)
@@ -116,12 +123,13 @@ class BERT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def encode(self, idx: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
-               need_weights: bool = False):
+    def encode(
+        self, idx: torch.Tensor, key_padding_mask: torch.Tensor | None = None, need_weights: bool = False
+    ):
         """idx: (B, T) -> (hidden states (B, T, C), per-layer attention weights or [])."""
         if idx.size(1) > self.config.block_size:
             raise ValueError(f"sequence of length {idx.size(1)} exceeds block_size {self.config.block_size}")
-        x = self.tok_emb(idx)                                                          # (B, T, C)
+        x = self.tok_emb(idx)  # (B, T, C)
         if self.config.positions == "sinusoidal":
             # Vaswani et al. 3.4: scale embeddings by sqrt(C) so that the fixed encodings, whose entries
             # are of order 1, do not drown the token signal (initialised at std 0.02).
@@ -133,13 +141,19 @@ class BERT(nn.Module):
             all_weights.append(weights)
         return self.ln_f(x), (all_weights if need_weights else [])
 
-    def forward(self, idx: torch.Tensor, labels: torch.Tensor | None = None,
-                key_padding_mask: torch.Tensor | None = None):
+    def forward(
+        self,
+        idx: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        key_padding_mask: torch.Tensor | None = None,
+    ):
         """idx: (B, T) token ids, labels: (B, T) with IGNORE_INDEX where no loss is taken,
         key_padding_mask: (B, T) True at padding -> (logits (B, T, V), loss or None)."""
         h, _ = self.encode(idx, key_padding_mask)
         logits = self.head(h)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=IGNORE_INDEX)
+            loss = F.cross_entropy(
+                logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=IGNORE_INDEX
+            )
         return logits, loss

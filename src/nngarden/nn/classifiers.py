@@ -30,9 +30,15 @@ class MLP(nn.Sequential):
     layers in order, so other code (pruning) can address them without knowing the Sequential layout.
     """
 
-    def __init__(self, sizes: tuple[int, ...] | list[int], activation: str = "relu",
-                 activate_last: bool = False, layer_norm: bool = False, dropout: float = 0.0,
-                 bias: bool = True):
+    def __init__(
+        self,
+        sizes: tuple[int, ...] | list[int],
+        activation: str = "relu",
+        activate_last: bool = False,
+        layer_norm: bool = False,
+        dropout: float = 0.0,
+        bias: bool = True,
+    ):
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2:
             raise ConfigError(f"sizes: need at least an input and an output size, got {sizes}")
@@ -76,8 +82,9 @@ class CNN1dConfig(Config):
     kernel_sizes: tuple[int, ...] = option((5, 3, 3), "kernel size of each convolution")
     strides: tuple[int, ...] = option((2, 2, 2), "stride of each convolution")
     padding: int = option(1, "zeros (or wrapped values) added on each side of every convolution", low=0)
-    padding_mode: str = option("zeros", "how the border is padded; circular makes shifts wrap around",
-                               choices=("zeros", "circular"))
+    padding_mode: str = option(
+        "zeros", "how the border is padded; circular makes shifts wrap around", choices=("zeros", "circular")
+    )
     num_classes: int = option(10, "classes K of the dense head; 0 = no head, return the feature map", low=0)
 
     def validate(self) -> None:
@@ -86,8 +93,10 @@ class CNN1dConfig(Config):
             raise ConfigError("channels: need at least one convolution")
         for name in ("kernel_sizes", "strides"):
             if len(getattr(self, name)) != n:
-                raise ConfigError(f"{name}: got {len(getattr(self, name))} values, expected one per "
-                                  f"convolution ({n}, as in channels)")
+                raise ConfigError(
+                    f"{name}: got {len(getattr(self, name))} values, expected one per "
+                    f"convolution ({n}, as in channels)"
+                )
         if min(self.channels + self.kernel_sizes + self.strides) < 1:
             raise ConfigError("channels, kernel_sizes, strides: every value must be >= 1")
         if self.feature_length() < 1:
@@ -115,22 +124,23 @@ class CNN1d(nn.Module):
         widths = (config.in_channels,) + tuple(config.channels)
         self.convs = nn.ModuleList(
             nn.Conv1d(c_in, c_out, k, stride=s, padding=config.padding, padding_mode=config.padding_mode)
-            for c_in, c_out, k, s in zip(widths[:-1], widths[1:], config.kernel_sizes, config.strides))
+            for c_in, c_out, k, s in zip(widths[:-1], widths[1:], config.kernel_sizes, config.strides)
+        )
         flat = config.channels[-1] * config.feature_length()
         self.head = nn.Linear(flat, config.num_classes) if config.num_classes else None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
-            x = x.unsqueeze(1)                       # (B, L) -> (B, 1, L)
+            x = x.unsqueeze(1)  # (B, L) -> (B, 1, L)
         for conv in self.convs:
-            x = conv(x).relu()                       # (B, C, L')
+            x = conv(x).relu()  # (B, C, L')
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)
         if self.head is None:
             return h
-        return self.head(h.flatten(1))               # (B, C * L') -> (B, K)
+        return self.head(h.flatten(1))  # (B, C * L') -> (B, K)
 
 
 class GRUClassifier(nn.Module):
@@ -140,11 +150,22 @@ class GRUClassifier(nn.Module):
     out every time step (rather than the last state) follows the MNIST-1D paper's model.
     """
 
-    def __init__(self, length: int = 40, num_classes: int = 10, hidden: int = 6,
-                 bidirectional: bool = True, input_size: int = 1, bias: bool = True):
+    def __init__(
+        self,
+        length: int = 40,
+        num_classes: int = 10,
+        hidden: int = 6,
+        bidirectional: bool = True,
+        input_size: int = 1,
+        bias: bool = True,
+    ):
         super().__init__()
-        for name, value in (("length", length), ("num_classes", num_classes), ("hidden", hidden),
-                            ("input_size", input_size)):
+        for name, value in (
+            ("length", length),
+            ("num_classes", num_classes),
+            ("hidden", hidden),
+            ("input_size", input_size),
+        ):
             if value < 1:
                 raise ConfigError(f"{name}: got {value}, must be >= 1")
         self.rnn = nn.GRU(input_size, hidden, batch_first=True, bidirectional=bidirectional, bias=bias)
@@ -154,8 +175,8 @@ class GRUClassifier(nn.Module):
 
     def states(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
-            x = x.unsqueeze(-1)                      # (B, L) -> (B, L, 1)
-        out, _ = self.rnn(x)                         # (B, L, D * H)
+            x = x.unsqueeze(-1)  # (B, L) -> (B, L, 1)
+        out, _ = self.rnn(x)  # (B, L, D * H)
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -30,10 +30,17 @@ class DeepLinearConfig(Config):
     n_cols: int = option(100, "columns of the end-to-end matrix", low=1)
     depth: int = option(3, "number of factors N (1 = the matrix itself)", low=1)
     width: int = option(0, "hidden width of the factors; 0 means max(n_rows, n_cols)", low=0)
-    init: str = option("gaussian", "independent Gaussian factors, or a balanced factorisation of a "
-                       "Gaussian product", choices=("gaussian", "balanced"))
-    init_scale: float = option(1e-3, "standard deviation of each factor's entries (gaussian); balanced "
-                               "uses the product scale a Gaussian init of this std would give", low=0.0)
+    init: str = option(
+        "gaussian",
+        "independent Gaussian factors, or a balanced factorisation of a Gaussian product",
+        choices=("gaussian", "balanced"),
+    )
+    init_scale: float = option(
+        1e-3,
+        "standard deviation of each factor's entries (gaussian); balanced "
+        "uses the product scale a Gaussian init of this std would give",
+        low=0.0,
+    )
 
     @property
     def hidden(self) -> int:
@@ -60,14 +67,22 @@ def _chain(mats: list[torch.Tensor], n: int, like: torch.Tensor) -> torch.Tensor
 class DeepLinear(nn.Module):
     """The factors W_1 ... W_N as parameters; ``forward()`` returns W_N ... W_1."""
 
-    def __init__(self, config: DeepLinearConfig, *, generator: torch.Generator | None = None,
-                 dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        config: DeepLinearConfig,
+        *,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device = "cpu",
+    ):
         super().__init__()
         self.config = config
         shapes = config.shapes()
         if config.init == "gaussian":
-            factors = [torch.randn(s, generator=generator, dtype=dtype, device=device) * config.init_scale
-                       for s in shapes]
+            factors = [
+                torch.randn(s, generator=generator, dtype=dtype, device=device) * config.init_scale
+                for s in shapes
+            ]
         else:
             factors = balanced_factors(config, generator=generator, dtype=dtype, device=device)
         self.factors = nn.ParameterList([nn.Parameter(f) for f in factors])
@@ -112,13 +127,20 @@ class DeepLinear(nn.Module):
     def imbalance(self) -> float:
         """max_j ||W_{j+1}^T W_{j+1} - W_j W_j^T||_F: zero for a balanced network, kept by gradient flow."""
         ws = list(self.factors)
-        gaps = [torch.linalg.matrix_norm(ws[j + 1].T @ ws[j + 1] - ws[j] @ ws[j].T).item()
-                for j in range(len(ws) - 1)]
+        gaps = [
+            torch.linalg.matrix_norm(ws[j + 1].T @ ws[j + 1] - ws[j] @ ws[j].T).item()
+            for j in range(len(ws) - 1)
+        ]
         return max(gaps, default=0.0)
 
 
-def balanced_factors(config: DeepLinearConfig, *, generator: torch.Generator | None = None,
-                     dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu") -> list[torch.Tensor]:
+def balanced_factors(
+    config: DeepLinearConfig,
+    *,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+) -> list[torch.Tensor]:
     """Factors with W_{j+1}^T W_{j+1} = W_j W_j^T whose product is a small Gaussian matrix.
 
     Arora, Cohen, Hazan (2018), Procedure 1: draw the end-to-end matrix, take its SVD U S V^T and give
@@ -126,7 +148,7 @@ def balanced_factors(config: DeepLinearConfig, *, generator: torch.Generator | N
     product of N Gaussian factors with entry std init_scale, so both inits start equally small.
     """
     n_rows, n_cols, depth = config.n_rows, config.n_cols, config.depth
-    scale = config.init_scale ** depth * config.hidden ** ((depth - 1) / 2)
+    scale = config.init_scale**depth * config.hidden ** ((depth - 1) / 2)
     end = torch.randn(n_rows, n_cols, generator=generator, dtype=dtype, device=device) * scale
     if depth == 1:
         return [end]
@@ -145,6 +167,7 @@ def balanced_factors(config: DeepLinearConfig, *, generator: torch.Generator | N
 
 # --- the loss over observed entries --------------------------------------------------------------------
 
+
 def masked_loss(product: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """l(W) = 1/(2|Omega|) sum_{(i,j) in Omega} (W_ij - W*_ij)^2: unobserved entries do not enter."""
     mask = mask.to(product.dtype)
@@ -159,6 +182,7 @@ def masked_loss_grad(product: torch.Tensor, target: torch.Tensor, mask: torch.Te
 
 
 # --- penalties ------------------------------------------------------------------------------------------
+
 
 def nuclear_norm(w: torch.Tensor) -> torch.Tensor:
     """||W||_* = sum of singular values (differentiable through ``svdvals``)."""
@@ -201,13 +225,17 @@ def penalty(name: str, model: DeepLinear, product: torch.Tensor) -> torch.Tensor
     if name == "weight_decay":
         return factor_weight_decay(model.factors)
     from ..config import ConfigError
+
     raise ConfigError(f"penalty: got {name!r}, allowed: {', '.join(PENALTIES)}")
 
 
 # --- the singular value law -----------------------------------------------------------------------------
 
+
 @torch.no_grad()
-def singular_value_rates(product: torch.Tensor, grad_product: torch.Tensor, depth: int) -> tuple[torch.Tensor, torch.Tensor]:
+def singular_value_rates(
+    product: torch.Tensor, grad_product: torch.Tensor, depth: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(sigma, predicted d sigma/dt) under balanced gradient flow (Arora et al. 2019, Theorem 3):
 
         d sigma_r / dt = -N (sigma_r^2)^(1 - 1/N) <grad l(W), u_r v_r^T>
@@ -217,4 +245,4 @@ def singular_value_rates(product: torch.Tensor, grad_product: torch.Tensor, dept
     """
     u, s, vh = torch.linalg.svd(product, full_matrices=False)
     along = torch.einsum("ir,ij,rj->r", u, grad_product, vh)  # <G, u_r v_r^T>
-    return s, -depth * (s ** 2) ** (1.0 - 1.0 / depth) * along
+    return s, -depth * (s**2) ** (1.0 - 1.0 / depth) * along

@@ -43,10 +43,10 @@ class DigitsMLP(nn.Module):
         self.classifier = nn.Linear(widths[-1], config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)                                   # (B, 64)
+        x = x.flatten(1)  # (B, 64)
         for layer in self.hidden:
-            x = F.relu(layer(x))                           # (B, width)
-        return self.classifier(x)                          # (B, 10)
+            x = F.relu(layer(x))  # (B, width)
+        return self.classifier(x)  # (B, 10)
 
 
 @dataclass
@@ -73,7 +73,7 @@ class DigitsCNN(nn.Module):
         self.classifier = nn.Linear(config.hidden, config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)         # (B, c1, 4, 4)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)         # (B, c2, 2, 2)
-        x = F.relu(self.fc(x.flatten(1)))                  # (B, hidden)
-        return self.classifier(x)                          # (B, 10)
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)  # (B, c1, 4, 4)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)  # (B, c2, 2, 2)
+        x = F.relu(self.fc(x.flatten(1)))  # (B, hidden)
+        return self.classifier(x)  # (B, 10)

@@ -50,9 +50,11 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, kv_cache: dict | None = None, need_weights: bool = False):
-        b, t, c = x.shape                                                              # (B, T, C)
+        b, t, c = x.shape  # (B, T, C)
         q, k, v = self.c_attn(x).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))  # (B, H, T, d)
+        q, k, v = (
+            z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v)
+        )  # (B, H, T, d)
         if kv_cache is not None:
             if "k" in kv_cache:
                 k = torch.cat([kv_cache["k"], k], dim=2)
@@ -61,8 +63,9 @@ class CausalSelfAttention(nn.Module):
         weights = None
         if need_weights:
             mask = build_mask(t, k.size(2), causal=True, device=x.device)
-            y, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, explicit=True,
-                                                      training=self.training)
+            y, weights = scaled_dot_product_attention(
+                q, k, v, mask, self.dropout, explicit=True, training=self.training
+            )
         else:
             # With a cache and one new query, that query may see every cached key: no mask needed.
             causal = t > 1
@@ -70,9 +73,10 @@ class CausalSelfAttention(nn.Module):
                 mask = build_mask(t, k.size(2), causal=True, device=x.device)
                 y, _ = scaled_dot_product_attention(q, k, v, mask, self.dropout, training=self.training)
             else:
-                y = F.scaled_dot_product_attention(q, k, v, is_causal=causal,
-                                                   dropout_p=self.dropout if self.training else 0.0)
-        y = y.transpose(1, 2).contiguous().view(b, t, c)                              # (B, T, C)
+                y = F.scaled_dot_product_attention(
+                    q, k, v, is_causal=causal, dropout_p=self.dropout if self.training else 0.0
+                )
+        y = y.transpose(1, 2).contiguous().view(b, t, c)  # (B, T, C)
         return self.resid_dropout(self.c_proj(y)), weights
 
 
@@ -106,13 +110,15 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.config = config
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(config.vocab_size, config.n_embd),
-            wpe=nn.Embedding(config.block_size, config.n_embd),
-            drop=nn.Dropout(config.dropout),
-            h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
-            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
-        ))
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                wpe=nn.Embedding(config.block_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
+            )
+        )
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # weight tying (Press and Wolf 2017)
         self.apply(self._init_weights)
@@ -134,8 +140,9 @@ class GPT(nn.Module):
         n = sum(p.numel() for p in self.parameters())
         return n - self.transformer.wpe.weight.numel() if non_embedding else n
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
-                kv_caches: list[dict] | None = None):
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None, kv_caches: list[dict] | None = None
+    ):
         """idx: (B, T) token ids -> (logits (B, T, V), loss or None).
 
         With ``kv_caches`` (one dict per layer) ``idx`` holds only the new tokens and positions
@@ -146,11 +153,11 @@ class GPT(nn.Module):
         if offset + t > self.config.block_size:
             raise ValueError(f"sequence of length {offset + t} exceeds block_size {self.config.block_size}")
         pos = torch.arange(offset, offset + t, device=idx.device)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))   # (B, T, C)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
         for i, block in enumerate(self.transformer.h):
             x = block(x, kv_cache=None if kv_caches is None else kv_caches[i])
         x = self.transformer.ln_f(x)
-        logits = self.lm_head(x)                                                           # (B, T, V)
+        logits = self.lm_head(x)  # (B, T, V)
         loss = None
         if targets is not None:
             # reshape, not view: targets may be a non-contiguous slice such as seq[:, 1:]
@@ -158,9 +165,15 @@ class GPT(nn.Module):
         return logits, loss
 
     @torch.no_grad()
-    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
-                 top_k: int | None = None, use_cache: bool = True,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def generate(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        use_cache: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Continue ``idx`` (B, T) by ``max_new_tokens`` sampled tokens -> (B, T + max_new_tokens).
 
         ``temperature`` 0 means greedy decoding. The KV cache avoids recomputing past keys and
@@ -182,7 +195,7 @@ class GPT(nn.Module):
                     logits, _ = self(idx[:, -1:], kv_caches=caches)
             else:
                 caches = None
-                logits, _ = self(idx[:, -self.config.block_size:])
+                logits, _ = self(idx[:, -self.config.block_size :])
             logits = logits[:, -1, :]
             if temperature == 0:
                 next_id = logits.argmax(dim=-1, keepdim=True)

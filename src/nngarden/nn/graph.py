@@ -23,8 +23,9 @@ Shapes: N nodes, E edges, G graphs in the batch; Dn, De, Dg feature widths.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -83,13 +84,13 @@ class GraphBatch:
     ``n_edge[g]`` consecutive edges. Construction checks that every field's shape agrees.
     """
 
-    nodes: torch.Tensor | None      # (N, Dn)
-    edges: torch.Tensor | None      # (E, De)
-    globals: torch.Tensor | None    # (G, Dg)
-    senders: torch.Tensor           # (E,) int64
-    receivers: torch.Tensor         # (E,) int64
-    n_node: torch.Tensor            # (G,) int64
-    n_edge: torch.Tensor            # (G,) int64
+    nodes: torch.Tensor | None  # (N, Dn)
+    edges: torch.Tensor | None  # (E, De)
+    globals: torch.Tensor | None  # (G, Dg)
+    senders: torch.Tensor  # (E,) int64
+    receivers: torch.Tensor  # (E,) int64
+    n_node: torch.Tensor  # (G,) int64
+    n_edge: torch.Tensor  # (G,) int64
 
     def __post_init__(self) -> None:
         for name in ("senders", "receivers", "n_node", "n_edge"):
@@ -102,20 +103,27 @@ class GraphBatch:
             if value.is_floating_point():
                 raise ConfigError(f"{name}: expected integer indices, got {value.dtype}")
         if len(self.n_node) != len(self.n_edge):
-            raise ConfigError(f"n_node, n_edge: one count per graph each, got {len(self.n_node)} "
-                              f"and {len(self.n_edge)}")
+            raise ConfigError(
+                f"n_node, n_edge: one count per graph each, got {len(self.n_node)} and {len(self.n_edge)}"
+            )
         num_nodes, num_edges = int(self.n_node.sum()), int(self.n_edge.sum())
         if len(self.senders) != num_edges or len(self.receivers) != num_edges:
-            raise ConfigError(f"senders, receivers: expected {num_edges} entries (sum of n_edge), got "
-                              f"{len(self.senders)} and {len(self.receivers)}")
+            raise ConfigError(
+                f"senders, receivers: expected {num_edges} entries (sum of n_edge), got "
+                f"{len(self.senders)} and {len(self.receivers)}"
+            )
         for name, rows in (("nodes", num_nodes), ("edges", num_edges), ("globals", len(self.n_node))):
             value = getattr(self, name)
             if value is None:
                 continue
             if value.dim() != 2 or value.shape[0] != rows:
                 raise ConfigError(f"{name}: expected shape ({rows}, features), got {tuple(value.shape)}")
-        if num_edges and (int(self.senders.min()) < 0 or int(self.receivers.min()) < 0
-                          or int(self.senders.max()) >= num_nodes or int(self.receivers.max()) >= num_nodes):
+        if num_edges and (
+            int(self.senders.min()) < 0
+            or int(self.receivers.min()) < 0
+            or int(self.senders.max()) >= num_nodes
+            or int(self.receivers.max()) >= num_nodes
+        ):
             raise ConfigError(f"senders, receivers: indices must lie in [0, {num_nodes}) (the batch's nodes)")
 
     # -- sizes and indices --------------------------------------------------------------------------
@@ -147,18 +155,22 @@ class GraphBatch:
         """(G,) index of each graph's first node."""
         return torch.cumsum(self.n_node, 0) - self.n_node
 
-    def replace(self, **fields: Any) -> "GraphBatch":
+    def replace(self, **fields: Any) -> GraphBatch:
         """A copy with some fields replaced (features usually), checked again."""
         return replace(self, **fields)
 
-    def to(self, device: torch.device | str) -> "GraphBatch":
-        move = (lambda t: None if t is None else t.to(device))
-        return GraphBatch(*(move(getattr(self, f)) for f in
-                            ("nodes", "edges", "globals", "senders", "receivers", "n_node", "n_edge")))
+    def to(self, device: torch.device | str) -> GraphBatch:
+        move = lambda t: None if t is None else t.to(device)
+        return GraphBatch(
+            *(
+                move(getattr(self, f))
+                for f in ("nodes", "edges", "globals", "senders", "receivers", "n_node", "n_edge")
+            )
+        )
 
     # -- building and splitting ---------------------------------------------------------------------
     @classmethod
-    def from_graphs(cls, graphs: Sequence[Graph | dict]) -> "GraphBatch":
+    def from_graphs(cls, graphs: Sequence[Graph | dict]) -> GraphBatch:
         """Batch graphs (``Graph`` objects or dicts with the same keys), offsetting the edge indices."""
         if len(graphs) == 0:
             raise ConfigError("graphs: need at least one graph to batch")
@@ -169,8 +181,10 @@ class GraphBatch:
         senders = torch.cat([torch.as_tensor(g.senders, dtype=torch.long) for g in items]) + offsets
         receivers = torch.cat([torch.as_tensor(g.receivers, dtype=torch.long) for g in items]) + offsets
         for i, g in enumerate(items):
-            if len(g.senders) and (int(torch.as_tensor(g.senders).max()) >= g.num_nodes
-                                   or int(torch.as_tensor(g.receivers).max()) >= g.num_nodes):
+            if len(g.senders) and (
+                int(torch.as_tensor(g.senders).max()) >= g.num_nodes
+                or int(torch.as_tensor(g.receivers).max()) >= g.num_nodes
+            ):
                 raise ConfigError(f"graphs[{i}].senders/receivers: index >= its {g.num_nodes} nodes")
 
         def stack(name: str, as_rows: bool) -> torch.Tensor | None:
@@ -185,8 +199,15 @@ class GraphBatch:
                 return torch.stack([v.reshape(-1) for v in values])
             return torch.cat([v.reshape(v.shape[0], -1) if v.dim() != 2 else v for v in values])
 
-        return cls(stack("nodes", False), stack("edges", False), stack("globals", True),
-                   senders, receivers, n_node, n_edge)
+        return cls(
+            stack("nodes", False),
+            stack("edges", False),
+            stack("globals", True),
+            senders,
+            receivers,
+            n_node,
+            n_edge,
+        )
 
     def split(self) -> list[Graph]:
         """The graphs of the batch back, with local edge indices (inverse of ``from_graphs``)."""
@@ -197,13 +218,20 @@ class GraphBatch:
         nodes = torch.split(self.nodes, nn_) if self.nodes is not None else [None] * len(nn_)
         edges = torch.split(self.edges, ne) if self.edges is not None else [None] * len(ne)
         globals_ = list(self.globals) if self.globals is not None else [None] * len(nn_)
-        return [Graph(nodes[g], edges[g], globals_[g], senders[g], receivers[g], n_node=nn_[g])
-                for g in range(len(nn_))]
+        return [
+            Graph(nodes[g], edges[g], globals_[g], senders[g], receivers[g], n_node=nn_[g])
+            for g in range(len(nn_))
+        ]
 
     @classmethod
-    def from_networkx(cls, graphs: Sequence[Any], node_key: str | None = "features",
-                      edge_key: str | None = "features", global_key: str | None = "features",
-                      both_directions: bool | None = None) -> "GraphBatch":
+    def from_networkx(
+        cls,
+        graphs: Sequence[Any],
+        node_key: str | None = "features",
+        edge_key: str | None = "features",
+        global_key: str | None = "features",
+        both_directions: bool | None = None,
+    ) -> GraphBatch:
         """Batch networkx graphs; features are read from the named node/edge/graph attributes.
 
         Nodes are numbered in ``G.nodes`` order. An undirected graph's edge becomes two directed edges
@@ -223,20 +251,34 @@ class GraphBatch:
                         edge_feats.append(_feature(data, edge_key, f"graphs[{gi}] edge {(a, b)}"))
             nodes = None
             if node_key is not None:
-                nodes = torch.stack([_feature(d, node_key, f"graphs[{gi}] node {n!r}")
-                                     for n, d in g.nodes(data=True)]) if len(g) else torch.zeros(0, 1)
+                nodes = (
+                    torch.stack(
+                        [_feature(d, node_key, f"graphs[{gi}] node {n!r}") for n, d in g.nodes(data=True)]
+                    )
+                    if len(g)
+                    else torch.zeros(0, 1)
+                )
             edges = None
             if edge_key is not None:
                 edges = torch.stack(edge_feats) if edge_feats else torch.zeros(0, 1)
             glob = _feature(g.graph, global_key, f"graphs[{gi}] graph") if global_key is not None else None
-            out.append(Graph(nodes, edges, glob, torch.tensor(senders, dtype=torch.long),
-                             torch.tensor(receivers, dtype=torch.long), n_node=len(g)))
+            out.append(
+                Graph(
+                    nodes,
+                    edges,
+                    glob,
+                    torch.tensor(senders, dtype=torch.long),
+                    torch.tensor(receivers, dtype=torch.long),
+                    n_node=len(g),
+                )
+            )
         return cls.from_graphs(out)
 
     # -- PyTorch Geometric (optional) ---------------------------------------------------------------
     def to_pyg(self):
         """A ``torch_geometric.data.Batch``: x, edge_index (senders; receivers), edge_attr, u (1, Dg)."""
         from torch_geometric.data import Batch, Data
+
         data = []
         for g in self.split():
             item = Data(edge_index=torch.stack([g.senders, g.receivers]), num_nodes=g.num_nodes)
@@ -250,15 +292,23 @@ class GraphBatch:
         return Batch.from_data_list(data)
 
     @classmethod
-    def from_pyg(cls, data) -> "GraphBatch":
+    def from_pyg(cls, data) -> GraphBatch:
         """From a PyG ``Data`` (one graph) or ``Batch`` (several); ``u`` is read as globals if present."""
         items = data.to_data_list() if hasattr(data, "to_data_list") else [data]
         graphs = []
         for d in items:
             ei = d.edge_index
             u = getattr(d, "u", None)
-            graphs.append(Graph(getattr(d, "x", None), getattr(d, "edge_attr", None),
-                                None if u is None else u.reshape(-1), ei[0], ei[1], n_node=int(d.num_nodes)))
+            graphs.append(
+                Graph(
+                    getattr(d, "x", None),
+                    getattr(d, "edge_attr", None),
+                    None if u is None else u.reshape(-1),
+                    ei[0],
+                    ei[1],
+                    n_node=int(d.num_nodes),
+                )
+            )
         return cls.from_graphs(graphs)
 
 
@@ -266,14 +316,18 @@ def _graph_from_dict(d: dict, i: int) -> Graph:
     allowed = {"nodes", "edges", "globals", "senders", "receivers", "n_node"}
     unknown = set(d) - allowed
     if unknown:
-        raise ConfigError(f"graphs[{i}]: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        raise ConfigError(
+            f"graphs[{i}]: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(allowed))}"
+        )
     for key in ("senders", "receivers"):
         if key not in d:
             raise ConfigError(f"graphs[{i}]: missing {key!r} (use an empty list for a graph without edges)")
     senders = _as_tensor(d["senders"], f"graphs[{i}].senders", torch.long).reshape(-1)
     receivers = _as_tensor(d["receivers"], f"graphs[{i}].receivers", torch.long).reshape(-1)
     if len(senders) != len(receivers):
-        raise ConfigError(f"graphs[{i}]: senders and receivers differ in length ({len(senders)} vs {len(receivers)})")
+        raise ConfigError(
+            f"graphs[{i}]: senders and receivers differ in length ({len(senders)} vs {len(receivers)})"
+        )
     nodes = _as_tensor(d.get("nodes"), f"graphs[{i}].nodes")
     edges = _as_tensor(d.get("edges"), f"graphs[{i}].edges")
     if edges is not None and edges.shape[0] != len(senders):
@@ -281,8 +335,14 @@ def _graph_from_dict(d: dict, i: int) -> Graph:
     n_node = d.get("n_node")
     if nodes is None and n_node is None:
         raise ConfigError(f"graphs[{i}]: give nodes or n_node")
-    return Graph(nodes, edges, _as_tensor(d.get("globals"), f"graphs[{i}].globals"), senders, receivers,
-                 n_node=None if n_node is None else int(n_node))
+    return Graph(
+        nodes,
+        edges,
+        _as_tensor(d.get("globals"), f"graphs[{i}].globals"),
+        senders,
+        receivers,
+        n_node=None if n_node is None else int(n_node),
+    )
 
 
 def _feature(data: dict, key: str, where: str) -> torch.Tensor:
@@ -291,33 +351,40 @@ def _feature(data: dict, key: str, where: str) -> torch.Tensor:
     return torch.as_tensor(data[key], dtype=torch.float32).reshape(-1)
 
 
-def permute_graphs(batch: GraphBatch, generator: torch.Generator | None = None
-                   ) -> tuple[GraphBatch, torch.Tensor, torch.Tensor]:
+def permute_graphs(
+    batch: GraphBatch, generator: torch.Generator | None = None
+) -> tuple[GraphBatch, torch.Tensor, torch.Tensor]:
     """Reorder the nodes and the edges of every graph at random, relabelling senders and receivers.
 
     Returns (permuted batch, node_perm, edge_perm): row j of the new nodes is old row ``node_perm[j]``
     and likewise for edges, so a permutation-equivariant f satisfies f(new).nodes == f(old).nodes[node_perm].
     Each graph keeps its own nodes and edges (the permutations act within graphs).
     """
+
     def within(groups: torch.Tensor) -> torch.Tensor:
         key = groups.double() + torch.rand(len(groups), generator=generator, dtype=torch.float64)
         return torch.argsort(key)
+
     node_perm = within(batch.node_graph().cpu()).to(batch.device)
     edge_perm = within(batch.edge_graph().cpu()).to(batch.device)
     inverse = torch.empty_like(node_perm)
     inverse[node_perm] = torch.arange(len(node_perm), device=batch.device)
-    take = (lambda t, p: None if t is None else t[p])
-    permuted = batch.replace(nodes=take(batch.nodes, node_perm), edges=take(batch.edges, edge_perm),
-                             senders=inverse[batch.senders[edge_perm]],
-                             receivers=inverse[batch.receivers[edge_perm]])
+    take = lambda t, p: None if t is None else t[p]
+    permuted = batch.replace(
+        nodes=take(batch.nodes, node_perm),
+        edges=take(batch.edges, edge_perm),
+        senders=inverse[batch.senders[edge_perm]],
+        receivers=inverse[batch.receivers[edge_perm]],
+    )
     return permuted, node_perm, edge_perm
 
 
 # --------------------------------------------------------------------------------------------------
 # Aggregation
 # --------------------------------------------------------------------------------------------------
-def segment_reduce(values: torch.Tensor, index: torch.Tensor, num_segments: int,
-                   reduce: str = "sum") -> torch.Tensor:
+def segment_reduce(
+    values: torch.Tensor, index: torch.Tensor, num_segments: int, reduce: str = "sum"
+) -> torch.Tensor:
     """Reduce rows of ``values`` (M, D) that share ``index`` (M,) into (num_segments, D).
 
     sum uses ``index_add_``; mean divides by the counts; max and min use ``scatter_reduce`` with
@@ -333,8 +400,9 @@ def segment_reduce(values: torch.Tensor, index: torch.Tensor, num_segments: int,
             out = out / counts.view(-1, *([1] * (values.dim() - 1)))
         return out
     expanded = index.view(-1, *([1] * (values.dim() - 1))).expand_as(values)
-    return out.scatter_reduce(0, expanded, values, reduce="amax" if reduce == "max" else "amin",
-                              include_self=False)
+    return out.scatter_reduce(
+        0, expanded, values, reduce="amax" if reduce == "max" else "amin", include_self=False
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -343,8 +411,14 @@ def segment_reduce(values: torch.Tensor, index: torch.Tensor, num_segments: int,
 EDGE_INPUTS = ("edges", "receivers", "senders", "globals")
 NODE_INPUTS = ("received_edges", "sent_edges", "nodes", "globals")
 GLOBAL_INPUTS = ("edges", "nodes", "globals")
-SPECIAL_CASES = ("full", "graph_independent", "interaction_network", "deep_sets", "relation_network",
-                 "message_passing")
+SPECIAL_CASES = (
+    "full",
+    "graph_independent",
+    "interaction_network",
+    "deep_sets",
+    "relation_network",
+    "message_passing",
+)
 
 
 @dataclass
@@ -361,16 +435,24 @@ class GNBlockConfig(Config):
     activate_last: bool = option(True, "apply the activation after the MLP's last layer too")
     layer_norm: bool = option(True, "LayerNorm after each update MLP (as in the graph_nets demos)")
     edge_inputs: tuple[str, ...] = option(EDGE_INPUTS, "what phi_e reads, from: " + ", ".join(EDGE_INPUTS))
-    node_inputs: tuple[str, ...] = option(("received_edges", "nodes", "globals"),
-                                          "what phi_v reads, from: " + ", ".join(NODE_INPUTS))
-    global_inputs: tuple[str, ...] = option(GLOBAL_INPUTS, "what phi_u reads, from: " + ", ".join(GLOBAL_INPUTS))
-    edge_to_node: str = option("sum", "rho_ev: edges -> their receiver (or sender) node", choices=AGGREGATIONS)
+    node_inputs: tuple[str, ...] = option(
+        ("received_edges", "nodes", "globals"), "what phi_v reads, from: " + ", ".join(NODE_INPUTS)
+    )
+    global_inputs: tuple[str, ...] = option(
+        GLOBAL_INPUTS, "what phi_u reads, from: " + ", ".join(GLOBAL_INPUTS)
+    )
+    edge_to_node: str = option(
+        "sum", "rho_ev: edges -> their receiver (or sender) node", choices=AGGREGATIONS
+    )
     edge_to_global: str = option("sum", "rho_eu: edges -> their graph", choices=AGGREGATIONS)
     node_to_global: str = option("sum", "rho_vu: nodes -> their graph", choices=AGGREGATIONS)
 
     def validate(self) -> None:
-        for name, allowed in (("edge_inputs", EDGE_INPUTS), ("node_inputs", NODE_INPUTS),
-                              ("global_inputs", GLOBAL_INPUTS)):
+        for name, allowed in (
+            ("edge_inputs", EDGE_INPUTS),
+            ("node_inputs", NODE_INPUTS),
+            ("global_inputs", GLOBAL_INPUTS),
+        ):
             for item in getattr(self, name):
                 if item not in allowed:
                     raise ConfigError(f"{name}: got {item!r}, allowed: {', '.join(allowed)}")
@@ -381,23 +463,31 @@ class GNBlockConfig(Config):
         widths = self.input_widths()
         for part in ("edge", "node", "global"):
             if getattr(self, f"{part}_out") and widths[part] == 0:
-                raise ConfigError(f"{part}_inputs: the {part} update reads nothing (its inputs are absent "
-                                  f"or have width 0); give it inputs or set {part}_out=0")
+                raise ConfigError(
+                    f"{part}_inputs: the {part} update reads nothing (its inputs are absent "
+                    f"or have width 0); give it inputs or set {part}_out=0"
+                )
 
     def input_widths(self) -> dict[str, int]:
         """Width of the concatenated input of phi_e, phi_v, phi_u under this wiring."""
-        edge_w = self.edge_out or self.edge_in   # what the node and global updates see as edges
+        edge_w = self.edge_out or self.edge_in  # what the node and global updates see as edges
         node_w = self.node_out or self.node_in
-        e = {"edges": self.edge_in, "receivers": self.node_in, "senders": self.node_in,
-             "globals": self.global_in}
+        e = {
+            "edges": self.edge_in,
+            "receivers": self.node_in,
+            "senders": self.node_in,
+            "globals": self.global_in,
+        }
         v = {"received_edges": edge_w, "sent_edges": edge_w, "nodes": self.node_in, "globals": self.global_in}
         u = {"edges": edge_w, "nodes": node_w, "globals": self.global_in}
-        return {"edge": sum(e[k] for k in self.edge_inputs) if self.edge_out else 0,
-                "node": sum(v[k] for k in self.node_inputs) if self.node_out else 0,
-                "global": sum(u[k] for k in self.global_inputs) if self.global_out else 0}
+        return {
+            "edge": sum(e[k] for k in self.edge_inputs) if self.edge_out else 0,
+            "node": sum(v[k] for k in self.node_inputs) if self.node_out else 0,
+            "global": sum(u[k] for k in self.global_inputs) if self.global_out else 0,
+        }
 
     @classmethod
-    def special_case(cls, name: str, **widths: Any) -> "GNBlockConfig":
+    def special_case(cls, name: str, **widths: Any) -> GNBlockConfig:
         """The paper's Figure 4 variants as wirings of the full block.
 
         full: every input. graph_independent: each part sees only itself (no relations used).
@@ -409,16 +499,25 @@ class GNBlockConfig(Config):
         """
         wiring = {
             "full": {},
-            "graph_independent": dict(edge_inputs=("edges",), node_inputs=("nodes",),
-                                      global_inputs=("globals",)),
-            "interaction_network": dict(edge_inputs=("edges", "receivers", "senders"),
-                                        node_inputs=("received_edges", "nodes"), global_out=0),
-            "deep_sets": dict(edge_out=0, edge_inputs=(), node_inputs=("nodes", "globals"),
-                              global_inputs=("nodes",)),
-            "relation_network": dict(edge_inputs=("receivers", "senders"), node_out=0, node_inputs=(),
-                                     global_inputs=("edges",)),
-            "message_passing": dict(edge_inputs=("edges", "receivers", "senders"),
-                                    node_inputs=("received_edges", "nodes"), global_inputs=("nodes",)),
+            "graph_independent": dict(
+                edge_inputs=("edges",), node_inputs=("nodes",), global_inputs=("globals",)
+            ),
+            "interaction_network": dict(
+                edge_inputs=("edges", "receivers", "senders"),
+                node_inputs=("received_edges", "nodes"),
+                global_out=0,
+            ),
+            "deep_sets": dict(
+                edge_out=0, edge_inputs=(), node_inputs=("nodes", "globals"), global_inputs=("nodes",)
+            ),
+            "relation_network": dict(
+                edge_inputs=("receivers", "senders"), node_out=0, node_inputs=(), global_inputs=("edges",)
+            ),
+            "message_passing": dict(
+                edge_inputs=("edges", "receivers", "senders"),
+                node_inputs=("received_edges", "nodes"),
+                global_inputs=("nodes",),
+            ),
         }
         if name not in wiring:
             raise ConfigError(f"special_case: got {name!r}, allowed: {', '.join(SPECIAL_CASES)}")
@@ -432,8 +531,13 @@ class GNBlock(nn.Module):
     ``node_fn`` or ``global_fn`` to use other modules (they receive the concatenated inputs).
     """
 
-    def __init__(self, config: GNBlockConfig, edge_fn: nn.Module | None = None,
-                 node_fn: nn.Module | None = None, global_fn: nn.Module | None = None):
+    def __init__(
+        self,
+        config: GNBlockConfig,
+        edge_fn: nn.Module | None = None,
+        node_fn: nn.Module | None = None,
+        global_fn: nn.Module | None = None,
+    ):
         super().__init__()
         self.config = config
         widths = config.input_widths()
@@ -444,8 +548,11 @@ class GNBlock(nn.Module):
                 return None
             if given is not None:
                 return given
-            return MLP((widths[part],) + tuple(config.hidden) + (out,), activate_last=config.activate_last,
-                       layer_norm=config.layer_norm)
+            return MLP(
+                (widths[part],) + tuple(config.hidden) + (out,),
+                activate_last=config.activate_last,
+                layer_norm=config.layer_norm,
+            )
 
         self.edge_fn = build("edge", edge_fn)
         self.node_fn = build("node", node_fn)
@@ -456,8 +563,10 @@ class GNBlock(nn.Module):
         if value is None:
             raise ConfigError(f"graph.{name}: this block reads {name} but the graph has none")
         if value.shape[1] != width:
-            raise ConfigError(f"graph.{name}: width {value.shape[1]}, the block was built for {width} "
-                              f"({name.rstrip('s') if name != 'globals' else 'global'}_in)")
+            raise ConfigError(
+                f"graph.{name}: width {value.shape[1]}, the block was built for {width} "
+                f"({name.rstrip('s') if name != 'globals' else 'global'}_in)"
+            )
         return value
 
     def forward(self, graph: GraphBatch) -> GraphBatch:
@@ -466,8 +575,8 @@ class GNBlock(nn.Module):
         edge_graph = node_graph = None
         nodes, edges, globals_ = graph.nodes, graph.edges, graph.globals
 
-        if self.edge_fn is not None:                                      # e'_k = phi_e(...)
-            parts = []                                                    # (features, rows to gather)
+        if self.edge_fn is not None:  # e'_k = phi_e(...)
+            parts = []  # (features, rows to gather)
             for name in c.edge_inputs:
                 if name == "edges":
                     parts.append((self._need(graph, "edges", c.edge_in), None))
@@ -478,13 +587,15 @@ class GNBlock(nn.Module):
                 else:
                     edge_graph = graph.edge_graph() if edge_graph is None else edge_graph
                     parts.append((self._need(graph, "globals", c.global_in), edge_graph))
-            edges = apply_to_concat(self.edge_fn, parts)                  # (E, De')
+            edges = apply_to_concat(self.edge_fn, parts)  # (E, De')
 
-        if self.node_fn is not None:                                      # v'_i = phi_v(...)
+        if self.node_fn is not None:  # v'_i = phi_v(...)
             parts = []
             for name in c.node_inputs:
                 if name == "received_edges":
-                    parts.append((segment_reduce(self._edges(edges), graph.receivers, n, c.edge_to_node), None))
+                    parts.append(
+                        (segment_reduce(self._edges(edges), graph.receivers, n, c.edge_to_node), None)
+                    )
                 elif name == "sent_edges":
                     parts.append((segment_reduce(self._edges(edges), graph.senders, n, c.edge_to_node), None))
                 elif name == "nodes":
@@ -492,9 +603,9 @@ class GNBlock(nn.Module):
                 else:
                     node_graph = graph.node_graph() if node_graph is None else node_graph
                     parts.append((self._need(graph, "globals", c.global_in), node_graph))
-            nodes = apply_to_concat(self.node_fn, parts)                  # (N, Dn')
+            nodes = apply_to_concat(self.node_fn, parts)  # (N, Dn')
 
-        if self.global_fn is not None:                                    # u' = phi_u(...)
+        if self.global_fn is not None:  # u' = phi_u(...)
             parts = []
             for name in c.global_inputs:
                 if name == "edges":
@@ -507,7 +618,7 @@ class GNBlock(nn.Module):
                     parts.append(segment_reduce(nodes, node_graph, g, c.node_to_global))
                 else:
                     parts.append(self._need(graph, "globals", c.global_in))
-            globals_ = self.global_fn(torch.cat(parts, dim=1))            # (G, Dg')
+            globals_ = self.global_fn(torch.cat(parts, dim=1))  # (G, Dg')
 
         return graph.replace(nodes=nodes, edges=edges, globals=globals_)
 
@@ -533,7 +644,7 @@ def apply_to_concat(fn: nn.Module, parts: list[tuple[torch.Tensor, torch.Tensor 
     offset = 0
     for x, idx in parts:
         width = x.shape[1]
-        projected = x @ first.weight[:, offset:offset + width].t()
+        projected = x @ first.weight[:, offset : offset + width].t()
         offset += width
         # index_select's backward is an index_add_, cheaper on CPU than advanced indexing's index_put_
         projected = projected if idx is None else projected.index_select(0, idx)
@@ -547,8 +658,10 @@ def apply_to_concat(fn: nn.Module, parts: list[tuple[torch.Tensor, torch.Tensor 
 
 def concat_graphs(a: GraphBatch, b: GraphBatch) -> GraphBatch:
     """Feature-wise concatenation of two batches with the same structure (the core's skip input)."""
-    cat = (lambda x, y: None if x is None or y is None else torch.cat([x, y], dim=1))
-    return a.replace(nodes=cat(a.nodes, b.nodes), edges=cat(a.edges, b.edges), globals=cat(a.globals, b.globals))
+    cat = lambda x, y: None if x is None or y is None else torch.cat([x, y], dim=1)
+    return a.replace(
+        nodes=cat(a.nodes, b.nodes), edges=cat(a.edges, b.edges), globals=cat(a.globals, b.globals)
+    )
 
 
 @dataclass
@@ -583,16 +696,43 @@ class EncodeProcessDecode(nn.Module):
         super().__init__()
         self.config = c = config
         mlp = dict(hidden=(c.latent,) * (c.layers - 1), activate_last=True, layer_norm=True)
-        self.encoder = GNBlock(GNBlockConfig.special_case(
-            "graph_independent", node_in=c.node_in, edge_in=c.edge_in, global_in=c.global_in,
-            node_out=c.latent, edge_out=c.latent, global_out=c.latent, **mlp))
+        self.encoder = GNBlock(
+            GNBlockConfig.special_case(
+                "graph_independent",
+                node_in=c.node_in,
+                edge_in=c.edge_in,
+                global_in=c.global_in,
+                node_out=c.latent,
+                edge_out=c.latent,
+                global_out=c.latent,
+                **mlp,
+            )
+        )
         agg = dict(edge_to_node=c.aggregation, edge_to_global=c.aggregation, node_to_global=c.aggregation)
-        self.core = GNBlock(GNBlockConfig(node_in=2 * c.latent, edge_in=2 * c.latent, global_in=2 * c.latent,
-                                          node_out=c.latent, edge_out=c.latent, global_out=c.latent,
-                                          **agg, **mlp))
-        self.decoder = GNBlock(GNBlockConfig.special_case(
-            "graph_independent", node_in=c.latent, edge_in=c.latent, global_in=c.latent,
-            node_out=c.latent, edge_out=c.latent, global_out=c.latent, **mlp))
+        self.core = GNBlock(
+            GNBlockConfig(
+                node_in=2 * c.latent,
+                edge_in=2 * c.latent,
+                global_in=2 * c.latent,
+                node_out=c.latent,
+                edge_out=c.latent,
+                global_out=c.latent,
+                **agg,
+                **mlp,
+            )
+        )
+        self.decoder = GNBlock(
+            GNBlockConfig.special_case(
+                "graph_independent",
+                node_in=c.latent,
+                edge_in=c.latent,
+                global_in=c.latent,
+                node_out=c.latent,
+                edge_out=c.latent,
+                global_out=c.latent,
+                **mlp,
+            )
+        )
         self.node_head = nn.Linear(c.latent, c.node_out) if c.node_out else None
         self.edge_head = nn.Linear(c.latent, c.edge_out) if c.edge_out else None
         self.global_head = nn.Linear(c.latent, c.global_out) if c.global_out else None
@@ -604,8 +744,12 @@ class EncodeProcessDecode(nn.Module):
         for _ in range(steps or self.config.steps):
             latent = self.core(concat_graphs(encoded, latent))
             decoded = self.decoder(latent)
-            head = (lambda layer, x: None if layer is None else layer(x))
-            outputs.append(decoded.replace(nodes=head(self.node_head, decoded.nodes),
-                                           edges=head(self.edge_head, decoded.edges),
-                                           globals=head(self.global_head, decoded.globals)))
+            head = lambda layer, x: None if layer is None else layer(x)
+            outputs.append(
+                decoded.replace(
+                    nodes=head(self.node_head, decoded.nodes),
+                    edges=head(self.edge_head, decoded.edges),
+                    globals=head(self.global_head, decoded.globals),
+                )
+            )
         return outputs

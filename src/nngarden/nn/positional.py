@@ -17,7 +17,7 @@ def sinusoidal_table(n_positions: int, d_model: int, base: float = 10000.0) -> t
     """(n_positions, d_model) table of sinusoidal encodings (d_model even)."""
     if d_model % 2:
         raise ValueError(f"d_model must be even for sinusoidal encodings, got {d_model}")
-    position = torch.arange(n_positions, dtype=torch.float64)[:, None]                 # (P, 1)
+    position = torch.arange(n_positions, dtype=torch.float64)[:, None]  # (P, 1)
     inv_freq = torch.exp(-math.log(base) * torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
     table = torch.zeros(n_positions, d_model, dtype=torch.float64)
     table[:, 0::2] = torch.sin(position * inv_freq)
@@ -48,7 +48,7 @@ class SinusoidalPositionalEncoding(nn.Module):
         t = x.size(1)
         if offset + t > self.table.size(0):
             raise ValueError(f"sequence of length {offset + t} exceeds max_len {self.table.size(0)}")
-        return x + self.table[offset:offset + t].to(x.dtype)
+        return x + self.table[offset : offset + t].to(x.dtype)
 
 
 class LearnedPositionalEncoding(nn.Module):
@@ -62,6 +62,8 @@ class LearnedPositionalEncoding(nn.Module):
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         t = x.size(1)
         if offset + t > self.embedding.num_embeddings:
-            raise ValueError(f"sequence of length {offset + t} exceeds max_len {self.embedding.num_embeddings}")
+            raise ValueError(
+                f"sequence of length {offset + t} exceeds max_len {self.embedding.num_embeddings}"
+            )
         pos = torch.arange(offset, offset + t, device=x.device)
         return x + self.embedding(pos)

@@ -41,8 +41,11 @@ class Seq2SeqConfig(Config):
     src_vocab: int = option(24, "source vocabulary size, specials included", low=4)
     tgt_vocab: int = option(24, "target vocabulary size, specials included", low=4)
     arch: str = option("attention", "fixed context vector, RNN with attention, or transformer", choices=ARCHS)
-    score: str = option("additive", "attention score of the RNN decoder (Bahdanau additive, Luong dot/general)",
-                        choices=SCORES)
+    score: str = option(
+        "additive",
+        "attention score of the RNN decoder (Bahdanau additive, Luong dot/general)",
+        choices=SCORES,
+    )
     hidden: int = option(64, "GRU units per encoder direction (the decoder has hidden x directions)", low=1)
     embed: int = option(32, "token embedding size of the RNN models", low=1)
     bidirectional: bool = option(True, "bidirectional GRU encoder")
@@ -77,9 +80,9 @@ class GRUEncoder(nn.Module):
         ``final`` is the forward GRU's state after the last real token, concatenated with the
         backward GRU's state after reading back to the first token: the whole source in one vector.
         """
-        x = self.embedding(src)                                                       # (B, S, E)
+        x = self.embedding(src)  # (B, S, E)
         packed = pack_padded_sequence(x, src_len.cpu(), batch_first=True, enforce_sorted=False)
-        out, h_n = self.gru(packed)                                                   # h_n: (dirs, B, H)
+        out, h_n = self.gru(packed)  # h_n: (dirs, B, H)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
         return states, torch.cat(list(h_n), dim=-1)
 
@@ -100,11 +103,16 @@ class LuongAttention(nn.Module):
         """W h_j for every key, computed once per source: (B, S, Dk) -> (B, S, Dq)."""
         return keys if self.w is None else self.w(keys)
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
-                projected_keys: torch.Tensor | None = None):
+    def forward(
+        self,
+        query: torch.Tensor,
+        keys: torch.Tensor,
+        key_padding_mask: torch.Tensor | None = None,
+        projected_keys: torch.Tensor | None = None,
+    ):
         """query (B, Dq), keys (B, S, Dk) -> (context (B, Dk), weights (B, S))."""
         pk = self.project_keys(keys) if projected_keys is None else projected_keys
-        scores = torch.bmm(pk, query[:, :, None]).squeeze(-1)                        # (B, S)
+        scores = torch.bmm(pk, query[:, :, None]).squeeze(-1)  # (B, S)
         mask = None if key_padding_mask is None else ~key_padding_mask.bool()
         weights = masked_softmax(scores, mask)
         return torch.bmm(weights[:, None, :], keys).squeeze(1), weights
@@ -113,7 +121,7 @@ class LuongAttention(nn.Module):
 def project_keys(attention: nn.Module, keys: torch.Tensor) -> torch.Tensor:
     """The per-source part of a score, so that each decoding step only adds the query's part."""
     if isinstance(attention, AdditiveAttention):
-        return attention.w_key(keys)                                                 # U h_j
+        return attention.w_key(keys)  # U h_j
     return attention.project_keys(keys)
 
 
@@ -128,24 +136,24 @@ class RNNDecoder(nn.Module):
     def __init__(self, vocab: int, embed: int, hidden: int, key_dim: int, attention: nn.Module | None):
         super().__init__()
         self.embedding = nn.Embedding(vocab, embed, padding_idx=PAD)
-        self.bridge = nn.Linear(key_dim, hidden)                  # s_0 = tanh(W_s c)
+        self.bridge = nn.Linear(key_dim, hidden)  # s_0 = tanh(W_s c)
         self.cell = nn.GRUCell(embed + key_dim, hidden)
         self.attention = attention
         self.readout = nn.Linear(hidden + key_dim + embed, hidden)  # deep output (Bahdanau, appendix A)
         self.out = nn.Linear(hidden, vocab)
 
     def init_state(self, memory: dict) -> dict:
-        return {"h": torch.tanh(self.bridge(memory["summary"]))}                      # (B, Hd)
+        return {"h": torch.tanh(self.bridge(memory["summary"]))}  # (B, Hd)
 
     def features(self, memory: dict, state: dict, emb: torch.Tensor):
         """One step before the output layer: emb (B, E) -> (features (B, Hd), state, weights (B, S) or None)."""
         s_prev = state["h"]
         if self.attention is None:
-            context, weights = memory["summary"], None                                # the same c every step
+            context, weights = memory["summary"], None  # the same c every step
         else:
             context, weights = self.attention(s_prev, memory["states"], memory["pad"], memory["keys"])
-        s = self.cell(torch.cat([emb, context], dim=-1), s_prev)                      # (B, Hd)
-        feat = torch.tanh(self.readout(torch.cat([s, context, emb], dim=-1)))         # (B, Hd)
+        s = self.cell(torch.cat([emb, context], dim=-1), s_prev)  # (B, Hd)
+        feat = torch.tanh(self.readout(torch.cat([s, context, emb], dim=-1)))  # (B, Hd)
         return feat, {"h": s}, weights
 
 
@@ -161,13 +169,16 @@ class RNNSeq2Seq(nn.Module):
         d = self.encoder.out_dim
         attention = None
         if cfg.arch == "attention":
-            attention = (AdditiveAttention(d, d, cfg.attn_hidden) if cfg.score == "additive"
-                         else LuongAttention(d, d, cfg.score))
+            attention = (
+                AdditiveAttention(d, d, cfg.attn_hidden)
+                if cfg.score == "additive"
+                else LuongAttention(d, d, cfg.score)
+            )
         self.decoder = RNNDecoder(cfg.tgt_vocab, cfg.embed, d, d, attention)
 
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> dict:
         states, final = self.encoder(src, src_len)
-        memory = {"states": states, "summary": final, "pad": src == PAD}               # pad: (B, S) True at padding
+        memory = {"states": states, "summary": final, "pad": src == PAD}  # pad: (B, S) True at padding
         if self.decoder.attention is not None:
             memory["keys"] = project_keys(self.decoder.attention, states)
         return memory
@@ -184,13 +195,13 @@ class RNNSeq2Seq(nn.Module):
         """Teacher forcing. src (B, S), tgt_in (B, T) starting with BOS -> (logits (B, T, V), weights (B, T, S) or None)."""
         memory = self.encode(src, src_len)
         state = self.init_state(memory)
-        emb = self.decoder.embedding(tgt_in)                                          # (B, T, E)
+        emb = self.decoder.embedding(tgt_in)  # (B, T, E)
         feats, weights = [], []
         for t in range(tgt_in.size(1)):
             feat, state, w = self.decoder.features(memory, state, emb[:, t])
             feats.append(feat)
             weights.append(w)
-        logits = self.decoder.out(torch.stack(feats, dim=1))                          # (B, T, V)
+        logits = self.decoder.out(torch.stack(feats, dim=1))  # (B, T, V)
         return logits, (torch.stack(weights, dim=1) if weights[0] is not None else None)
 
 
@@ -198,7 +209,9 @@ class RNNSeq2Seq(nn.Module):
 class FeedForward(nn.Module):
     def __init__(self, d_model: int, d_ff: int, dropout: float):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model), nn.Dropout(dropout))
+        self.net = nn.Sequential(
+            nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model), nn.Dropout(dropout)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -232,7 +245,7 @@ class DecoderLayer(nn.Module):
         y = y + self.self_attn(self.ln1(y), causal=True)[0]
         z, weights = self.cross_attn(self.ln2(y), memory, key_padding_mask=pad, need_weights=need_weights)
         y = y + z
-        return y + self.ff(self.ln3(y)), weights                                     # weights (B, H, T, S)
+        return y + self.ff(self.ln3(y)), weights  # weights (B, H, T, S)
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -254,8 +267,8 @@ class TransformerSeq2Seq(nn.Module):
         return self.drop(self.positions(table(ids) * math.sqrt(self.cfg.d_model)))
 
     def encode(self, src: torch.Tensor, src_len: torch.Tensor | None = None) -> dict:
-        pad = src == PAD                                                              # (B, S)
-        x = self._embed(self.src_embedding, src)                                      # (B, S, D)
+        pad = src == PAD  # (B, S)
+        x = self._embed(self.src_embedding, src)  # (B, S, D)
         for layer in self.encoder_layers:
             x = layer(x, pad)
         return {"memory": self.ln_enc(x), "pad": pad}
@@ -277,13 +290,15 @@ class TransformerSeq2Seq(nn.Module):
 
     def step(self, memory: dict, state: dict, token: torch.Tensor):
         """Re-decodes the whole prefix (no cache: targets here are short and beams reorder freely)."""
-        tokens = torch.cat([state["tokens"], token[:, None]], dim=1)                  # (B, t)
+        tokens = torch.cat([state["tokens"], token[:, None]], dim=1)  # (B, t)
         if tokens.size(1) > self.cfg.max_len:
             raise ValueError(f"decoding past max_len={self.cfg.max_len}")
         logits, weights = self.decode(memory, tokens, need_weights=True)
         return logits[:, -1], {"tokens": tokens}, weights[:, -1]
 
-    def forward(self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = False):
+    def forward(
+        self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = False
+    ):
         return self.decode(self.encode(src, src_len), tgt_in, need_weights=need_weights)
 
 
@@ -332,8 +347,9 @@ def greedy_decode(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, ma
 
 
 @torch.no_grad()
-def beam_search(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, beam: int, max_len: int,
-                alpha: float = 1.0):
+def beam_search(
+    model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, beam: int, max_len: int, alpha: float = 1.0
+):
     """Batched beam search. -> (tokens (B, T) with EOS then PAD, normalised scores (B,)).
 
     Beams are ranked by their summed log-probability while searching; a hypothesis that has emitted
@@ -347,22 +363,24 @@ def beam_search(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, beam
     memory = _select(model.encode(src, src_len), torch.arange(b, device=src.device).repeat_interleave(k))
     state = model.init_state(memory)
     scores = torch.zeros(b, k, device=src.device)
-    scores[:, 1:] = float("-inf")                                 # every beam starts as the same empty prefix
+    scores[:, 1:] = float("-inf")  # every beam starts as the same empty prefix
     lengths = torch.zeros(b, k, dtype=torch.long, device=src.device)
     finished = torch.zeros(b, k, dtype=torch.bool, device=src.device)
     history = torch.zeros(b, k, 0, dtype=torch.long, device=src.device)
     token = torch.full((b * k,), BOS, dtype=torch.long, device=src.device)
-    offsets = (torch.arange(b, device=src.device) * k)[:, None]   # (B, 1)
+    offsets = (torch.arange(b, device=src.device) * k)[:, None]  # (B, 1)
     for t in range(max_len):
         logits, state, _ = model.step(memory, state, token)
-        logp = _allowed_log_probs(logits).view(b, k, -1)                              # (B, K, V)
+        logp = _allowed_log_probs(logits).view(b, k, -1)  # (B, K, V)
         v = logp.size(-1)
         frozen = torch.full_like(logp, float("-inf"))
-        frozen[..., PAD] = 0.0                                    # a finished beam extends by PAD at no cost
+        frozen[..., PAD] = 0.0  # a finished beam extends by PAD at no cost
         logp = torch.where(finished[..., None], frozen, logp)
-        top, flat = (scores[..., None] + logp).view(b, k * v).topk(k, dim=-1)        # (B, K)
+        top, flat = (scores[..., None] + logp).view(b, k * v).topk(k, dim=-1)  # (B, K)
         origin, new_token = flat // v, flat % v
-        history = torch.cat([history.gather(1, origin[..., None].expand(-1, -1, t)), new_token[..., None]], dim=-1)
+        history = torch.cat(
+            [history.gather(1, origin[..., None].expand(-1, -1, t)), new_token[..., None]], dim=-1
+        )
         was_finished = finished.gather(1, origin)
         lengths = lengths.gather(1, origin) + (~was_finished).long()
         finished = was_finished | (new_token == EOS)
@@ -372,7 +390,7 @@ def beam_search(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, beam
         if bool(finished.all()):
             break
     normalised = scores / lengths.clamp(min=1).float() ** alpha
-    best = normalised.argmax(dim=-1)                                                  # (B,)
+    best = normalised.argmax(dim=-1)  # (B,)
     rows = torch.arange(b, device=src.device)
     return history[rows, best], normalised[rows, best]
 

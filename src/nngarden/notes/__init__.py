@@ -27,14 +27,23 @@ def all_notes() -> dict[str, Note]:
     return _REGISTRY
 
 
-ORDER = ("transformers", "gpt", "bert", "seq2seq-attention", "gradient-flow", "inductive-bias",
-         "pruning", "matrix-completion")
+ORDER = (
+    "transformers",
+    "gpt",
+    "bert",
+    "seq2seq-attention",
+    "gradient-flow",
+    "inductive-bias",
+    "pruning",
+    "matrix-completion",
+)
 
 
 def get_note(slug: str) -> Note:
     notes = all_notes()
     if slug not in notes:
         from ..config import ConfigError
+
         raise ConfigError(f"note: unknown slug {slug!r}; allowed: {', '.join(notes)}")
     return notes[slug]
 

@@ -6,8 +6,8 @@ adding a note means adding one module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..config import Config, option
 from ..findings import Findings
@@ -21,24 +21,25 @@ class NoteConfig(Config):
     seed: int = option(0, "random seed for data, initialisation and sampling", low=0)
 
     @classmethod
-    def tiny(cls) -> "NoteConfig":
+    def tiny(cls) -> NoteConfig:
         """Seconds: for the smoke test that keeps every note runnable."""
         raise NotImplementedError
 
     @classmethod
-    def quick(cls) -> "NoteConfig":
+    def quick(cls) -> NoteConfig:
         """At most a few minutes on 2 CPU cores: the size ``make garden`` runs."""
         raise NotImplementedError
 
     @classmethod
-    def full(cls) -> "NoteConfig":
+    def full(cls) -> NoteConfig:
         """The size whose numbers the README and the closing notes report."""
         raise NotImplementedError
 
     @classmethod
-    def preset(cls, name: str) -> "NoteConfig":
+    def preset(cls, name: str) -> NoteConfig:
         if name not in ("tiny", "quick", "full"):
             from ..config import ConfigError
+
             raise ConfigError(f"preset: got {name!r}, allowed: tiny, quick, full")
         return getattr(cls, name)()
 
@@ -47,11 +48,11 @@ class NoteConfig(Config):
 class Note:
     slug: str
     title: str
-    claims: dict[str, str]              # claim id -> one-sentence statement
+    claims: dict[str, str]  # claim id -> one-sentence statement
     config_cls: type[NoteConfig]
     run: Callable[[NoteConfig, RunContext], Findings]
-    summary: str = ""                   # a paragraph for the garden page
-    links: tuple[str, ...] = ()         # slugs of related notes
-    quick_decides: tuple[str, ...] = () # claim ids the quick preset must decide
-    packages: tuple[str, ...] = ()      # extra packages whose versions go into provenance
+    summary: str = ""  # a paragraph for the garden page
+    links: tuple[str, ...] = ()  # slugs of related notes
+    quick_decides: tuple[str, ...] = ()  # claim ids the quick preset must decide
+    packages: tuple[str, ...] = ()  # extra packages whose versions go into provenance
     train: Callable | None = field(default=None, repr=False)  # `nngarden train SLUG`, when the note has one

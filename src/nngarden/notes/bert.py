@@ -23,18 +23,18 @@ from ..findings import Findings, judge, undecided
 from ..train.config import TrainConfig
 from .base import Note, NoteConfig
 
-EVAL_RATES = (0.05, 0.15, 0.3, 0.45, 0.6, 0.8)   # masking rates the trained models are probed at
-DISTANCE_RATE = 0.45                              # masking rate of the distance-to-context probe
+EVAL_RATES = (0.05, 0.15, 0.3, 0.45, 0.6, 0.8)  # masking rates the trained models are probed at
+DISTANCE_RATE = 0.45  # masking rate of the distance-to-context probe
 FROZEN_ON_RESUME = ("model.", "data.", "masking.")  # a checkpoint resumes only with these unchanged
 
 CLAIMS = {
     "denoises": "A masked language model denoises: it recovers hidden characters of held-out text far more "
-                "often than the best trivial predictor (always the most frequent character).",
+    "often than the best trivial predictor (always the most frequent character).",
     "both-sides": "Both sides matter: on the same held-out positions BERT, seeing both sides, predicts a hidden "
-                  "character better than a GPT of the same size and budget that sees only the left side, and "
-                  "hiding the right context from BERT brings its accuracy down towards the GPT's.",
+    "character better than a GPT of the same size and budget that sees only the left side, and "
+    "hiding the right context from BERT brings its accuracy down towards the GPT's.",
     "mask-rate": "The masking recipe matters less than the task: a much higher masking rate at the same budget "
-                 "moves held-out accuracy far less than the task moves it above the trivial predictor.",
+    "moves held-out accuracy far less than the task moves it above the trivial predictor.",
 }
 
 
@@ -48,8 +48,11 @@ class ModelSection(Config):
     block_size: int = option(64, "sequence length in tokens", low=4, high=65536)
     dropout: float = option(0.0, "dropout probability", low=0.0, high=0.99)
     bias: bool = option(True, "biases in Linear and LayerNorm layers")
-    positions: str = option("learned", "BERT's position encoding (the GPT always learns its positions)",
-                            choices=("learned", "sinusoidal"))
+    positions: str = option(
+        "learned",
+        "BERT's position encoding (the GPT always learns its positions)",
+        choices=("learned", "sinusoidal"),
+    )
 
     def validate(self) -> None:
         if self.n_embd % self.n_head:
@@ -60,12 +63,21 @@ class ModelSection(Config):
 class MaskingSection(Config):
     """BERT's corruption recipe and the higher rate it is compared with."""
 
-    rate: float = option(0.15, "fraction of positions chosen for prediction", low=0.0, low_open=True, high=1.0)
-    mask_frac: float = option(0.8, "of the chosen positions, the fraction replaced by [MASK]", low=0.0, high=1.0)
-    random_frac: float = option(0.1, "of the chosen positions, the fraction replaced by a random token",
-                                low=0.0, high=1.0)
-    compare_rate: float = option(0.4, "the much higher masking rate trained for the mask-rate claim "
-                                      "(0 skips that model)", low=0.0, high=1.0)
+    rate: float = option(
+        0.15, "fraction of positions chosen for prediction", low=0.0, low_open=True, high=1.0
+    )
+    mask_frac: float = option(
+        0.8, "of the chosen positions, the fraction replaced by [MASK]", low=0.0, high=1.0
+    )
+    random_frac: float = option(
+        0.1, "of the chosen positions, the fraction replaced by a random token", low=0.0, high=1.0
+    )
+    compare_rate: float = option(
+        0.4,
+        "the much higher masking rate trained for the mask-rate claim (0 skips that model)",
+        low=0.0,
+        high=1.0,
+    )
 
     def validate(self) -> None:
         if self.mask_frac + self.random_frac > 1.0:
@@ -76,8 +88,11 @@ class MaskingSection(Config):
 class EvalSection(Config):
     """Held-out evaluation."""
 
-    windows: int = option(2000, "held-out windows for the accuracies (one hidden character each for the "
-                                "both-sides claim)", low=10)
+    windows: int = option(
+        2000,
+        "held-out windows for the accuracies (one hidden character each for the both-sides claim)",
+        low=10,
+    )
     batch_size: int = option(250, "windows per evaluation batch", low=1)
 
 
@@ -93,27 +108,48 @@ class BertNoteConfig(NoteConfig):
         return self.seed if self.train.seed is None else self.train.seed
 
     @classmethod
-    def full(cls) -> "BertNoteConfig":
+    def full(cls) -> BertNoteConfig:
         """BERT-Tiny's shape at character level (2 layers, width 128, 2 heads), 3000 steps of 32 windows."""
-        return cls(train=TrainConfig(batch_size=32, max_steps=3000, warmup_steps=100, eval_interval=250,
-                                     checkpoint_interval=500))
+        return cls(
+            train=TrainConfig(
+                batch_size=32, max_steps=3000, warmup_steps=100, eval_interval=250, checkpoint_interval=500
+            )
+        )
 
     @classmethod
-    def quick(cls) -> "BertNoteConfig":
+    def quick(cls) -> BertNoteConfig:
         """The same width and depth on windows of 32 characters, 1000 steps, no higher-rate model (about
         2 minutes of one core). Short windows get BERT past its early plateau (where it predicts
         character frequencies only) sooner."""
-        return cls(model=ModelSection(block_size=32),
-                   train=TrainConfig(batch_size=32, max_steps=1000, warmup_steps=50, eval_interval=250,
-                                     eval_batches=10, checkpoint_interval=250),
-                   masking=MaskingSection(compare_rate=0.0), eval=EvalSection(windows=3000))
+        return cls(
+            model=ModelSection(block_size=32),
+            train=TrainConfig(
+                batch_size=32,
+                max_steps=1000,
+                warmup_steps=50,
+                eval_interval=250,
+                eval_batches=10,
+                checkpoint_interval=250,
+            ),
+            masking=MaskingSection(compare_rate=0.0),
+            eval=EvalSection(windows=3000),
+        )
 
     @classmethod
-    def tiny(cls) -> "BertNoteConfig":
-        return cls(model=ModelSection(n_layer=1, n_embd=32, block_size=16),
-                   train=TrainConfig(batch_size=8, max_steps=20, warmup_steps=2, eval_interval=10,
-                                     eval_batches=2, checkpoint_interval=10),
-                   masking=MaskingSection(compare_rate=0.4), eval=EvalSection(windows=40, batch_size=20))
+    def tiny(cls) -> BertNoteConfig:
+        return cls(
+            model=ModelSection(n_layer=1, n_embd=32, block_size=16),
+            train=TrainConfig(
+                batch_size=8,
+                max_steps=20,
+                warmup_steps=2,
+                eval_interval=10,
+                eval_batches=2,
+                checkpoint_interval=10,
+            ),
+            masking=MaskingSection(compare_rate=0.4),
+            eval=EvalSection(windows=40, batch_size=20),
+        )
 
 
 # --- models, data and training (shared by `run bert` and `train bert`) ----------------------------
@@ -122,15 +158,33 @@ class BertNoteConfig(NoteConfig):
 def bert_config(config: BertNoteConfig, vocab_size: int):
     """The BERT's shape: the tokenizer's vocabulary plus one [MASK] token (the last id)."""
     from ..nn.bert import BERTConfig
+
     m = config.model
-    return BERTConfig(vocab_size=vocab_size + 1, block_size=m.block_size, n_layer=m.n_layer, n_head=m.n_head,
-                      n_embd=m.n_embd, dropout=m.dropout, bias=m.bias, positions=m.positions)
+    return BERTConfig(
+        vocab_size=vocab_size + 1,
+        block_size=m.block_size,
+        n_layer=m.n_layer,
+        n_head=m.n_head,
+        n_embd=m.n_embd,
+        dropout=m.dropout,
+        bias=m.bias,
+        positions=m.positions,
+    )
 
 
 def _train(model, source, config: BertNoteConfig, out_dir: Path, state: dict, tokenizer, **kw):
     from ..train.loop import train_model
-    return train_model(model, source, config.train, out_dir, seed=config.training_seed(), state=state,
-                       tokenizer_json=tokenizer.to_json(), **kw)
+
+    return train_model(
+        model,
+        source,
+        config.train,
+        out_dir,
+        seed=config.training_seed(),
+        state=state,
+        tokenizer_json=tokenizer.to_json(),
+        **kw,
+    )
 
 
 def train_bert(config: BertNoteConfig, out_dir: Path, *, rate: float | None = None, **kw):
@@ -149,11 +203,23 @@ def train_bert(config: BertNoteConfig, out_dir: Path, *, rate: float | None = No
     shape = bert_config(config, tokenizer.vocab_size)
     model = BERT(shape)
     mask_id = tokenizer.vocab_size
-    source = MaskedLMBatches(data, config.model.block_size, config.training_seed(), mask_id=mask_id,
-                             vocab_size=shape.vocab_size, rate=rate, mask_frac=config.masking.mask_frac,
-                             random_frac=config.masking.random_frac)
-    state = {"note": "bert", "config": config.to_dict(), "mask_id": mask_id, "masking_rate": rate,
-             "model": {"class": "nngarden.nn.bert.BERT", "config": shape.to_dict()}}
+    source = MaskedLMBatches(
+        data,
+        config.model.block_size,
+        config.training_seed(),
+        mask_id=mask_id,
+        vocab_size=shape.vocab_size,
+        rate=rate,
+        mask_frac=config.masking.mask_frac,
+        random_frac=config.masking.random_frac,
+    )
+    state = {
+        "note": "bert",
+        "config": config.to_dict(),
+        "mask_id": mask_id,
+        "masking_rate": rate,
+        "model": {"class": "nngarden.nn.bert.BERT", "config": shape.to_dict()},
+    }
     return _train(model, source, config, out_dir, state, tokenizer, **kw), tokenizer, data
 
 
@@ -169,10 +235,20 @@ def train_gpt_peer(config: BertNoteConfig, out_dir: Path, **kw):
     _, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
     torch.manual_seed(config.training_seed())
     m = config.model
-    shape = GPTConfig(vocab_size=tokenizer.vocab_size, block_size=m.block_size, n_layer=m.n_layer,
-                      n_head=m.n_head, n_embd=m.n_embd, dropout=m.dropout, bias=m.bias)
-    state = {"note": "bert", "config": config.to_dict(),
-             "model": {"class": "nngarden.nn.gpt.GPT", "config": shape.to_dict()}}
+    shape = GPTConfig(
+        vocab_size=tokenizer.vocab_size,
+        block_size=m.block_size,
+        n_layer=m.n_layer,
+        n_head=m.n_head,
+        n_embd=m.n_embd,
+        dropout=m.dropout,
+        bias=m.bias,
+    )
+    state = {
+        "note": "bert",
+        "config": config.to_dict(),
+        "model": {"class": "nngarden.nn.gpt.GPT", "config": shape.to_dict()},
+    }
     source = LMBatches(data, m.block_size, config.training_seed())
     return _train(GPT(shape), source, config, out_dir, state, tokenizer, **kw), tokenizer, data
 
@@ -180,6 +256,7 @@ def train_gpt_peer(config: BertNoteConfig, out_dir: Path, **kw):
 def load_bert(folder: Path, device: str = "cpu"):
     """(model, tokenizer, state) from a BERT checkpoint folder (or a training folder: its newest)."""
     from ..train.checkpoint import CheckpointError, load_language_model
+
     model, tokenizer, state = load_language_model(folder, "nngarden.nn.bert.BERT", device)
     if "mask_id" not in state:
         raise CheckpointError(f"checkpoint {folder} lacks the id of its [MASK] token")
@@ -189,6 +266,7 @@ def load_bert(folder: Path, device: str = "cpu"):
 def train_command(config: BertNoteConfig, out_dir: Path, **kw) -> int:
     """``nngarden train bert``: train with checkpoints, resume when run again."""
     from ..train.command import run_training_command
+
     return run_training_command("bert", config, out_dir, train_bert, **kw)
 
 
@@ -199,8 +277,17 @@ def _probe(config: BertNoteConfig, data, mask_id: int, vocab_size: int, rate: fl
     """Held-out windows with ``rate`` of positions hidden behind [MASK] (all of them: a pure denoising
     probe, no random or unchanged tokens), as (inputs, labels) batches."""
     from ..data.masking import MaskedLMBatches
-    probe = MaskedLMBatches(data, config.model.block_size, config.seed + seed_offset, mask_id=mask_id,
-                            vocab_size=vocab_size, rate=rate, mask_frac=1.0, random_frac=0.0)
+
+    probe = MaskedLMBatches(
+        data,
+        config.model.block_size,
+        config.seed + seed_offset,
+        mask_id=mask_id,
+        vocab_size=vocab_size,
+        rate=rate,
+        mask_frac=1.0,
+        random_frac=0.0,
+    )
     n = config.eval.windows
     sizes = [min(config.eval.batch_size, n - i) for i in range(0, n, config.eval.batch_size)]
     return [probe.eval_batch("val", i, size) for i, size in enumerate(sizes)]
@@ -211,6 +298,7 @@ def hidden_accuracy(model, batches) -> tuple[float, list[list[int]]]:
     import torch
 
     from ..nn.bert import IGNORE_INDEX
+
     correct = total = 0
     details = []
     with torch.no_grad():
@@ -228,6 +316,7 @@ def hidden_accuracy(model, batches) -> tuple[float, list[list[int]]]:
 def distance_to_context(hidden):
     """(B, T) bool of hidden positions -> (B, T) distance to the nearest visible position (T+1 if none)."""
     import torch
+
     b, t = hidden.shape
     big = t + 1
     left = torch.full((b, t), big)
@@ -254,11 +343,14 @@ def both_sides(bert, gpt, data, mask_id: int, config: BertNoteConfig) -> dict[st
     import torch
 
     from ..data.text import keyed_generator
+
     t = config.model.block_size
     p = t // 2
     stream = data.val
-    starts = torch.randint(len(stream) - t, (config.eval.windows,), generator=keyed_generator(config.seed, "both"))
-    windows = stream[starts[:, None] + torch.arange(t)]                          # (N, T)
+    starts = torch.randint(
+        len(stream) - t, (config.eval.windows,), generator=keyed_generator(config.seed, "both")
+    )
+    windows = stream[starts[:, None] + torch.arange(t)]  # (N, T)
     target = windows[:, p]
     right = {"bert_both_sides": [], "bert_left_only": [], "gpt_left_only": []}
     with torch.no_grad():
@@ -284,11 +376,12 @@ def example_fills(bert, tokenizer, data, mask_id: int, config: BertNoteConfig, n
     import torch
 
     from ..data.text import keyed_generator
+
     t = config.model.block_size
     starts = torch.randint(len(data.val) - t, (n,), generator=keyed_generator(config.seed, "fills"))
     out = []
     for s in starts.tolist():
-        w = data.val[s:s + t].clone()
+        w = data.val[s : s + t].clone()
         hidden = torch.zeros(t, dtype=torch.bool)
         hidden[2::4] = True
         inputs = w.masked_fill(hidden, mask_id)
@@ -296,10 +389,18 @@ def example_fills(bert, tokenizer, data, mask_id: int, config: BertNoteConfig, n
             pred = bert(inputs[None])[0][0].argmax(-1)
         filled = torch.where(hidden, pred, w)
         shown = "".join("_" if h else tokenizer.decode([int(c)]) for c, h in zip(w, hidden))
-        out.append("input:    " + shown.replace("\n", "⏎") + "\n"
-                   + "BERT:     " + tokenizer.decode(filled.tolist()).replace("\n", "⏎") + "\n"
-                   + "original: " + tokenizer.decode(w.tolist()).replace("\n", "⏎") + "\n"
-                   + f"hidden characters right: {int((pred[hidden] == w[hidden]).sum())} of {int(hidden.sum())}\n")
+        out.append(
+            "input:    "
+            + shown.replace("\n", "⏎")
+            + "\n"
+            + "BERT:     "
+            + tokenizer.decode(filled.tolist()).replace("\n", "⏎")
+            + "\n"
+            + "original: "
+            + tokenizer.decode(w.tolist()).replace("\n", "⏎")
+            + "\n"
+            + f"hidden characters right: {int((pred[hidden] == w[hidden]).sum())} of {int(hidden.sum())}\n"
+        )
     return "\n".join(out)
 
 
@@ -317,6 +418,7 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         models[f"bert-{config.masking.compare_rate:g}"] = config.masking.compare_rate
     timings = {}
     for name, rate in models.items():
+
         def train_stage(name=name, rate=rate):
             out = ctx.run_dir / name
             if rate is None:
@@ -324,14 +426,19 @@ def run(config: BertNoteConfig, ctx) -> Findings:
             else:
                 result, _, _ = train_bert(config, out, rate=rate, device=ctx.device, progress=ctx.progress)
             if result.stopped_by:
-                raise KeyboardInterrupt(f"{name}: training stopped by {result.stopped_by} at step {result.step}")
+                raise KeyboardInterrupt(
+                    f"{name}: training stopped by {result.stopped_by} at step {result.step}"
+                )
             return {"ms_per_step": result.ms_per_step, "steps": result.step, "threads": result.threads}
+
         timings[name] = ctx.stage(f"train-{name}", train_stage)
 
     bert, tokenizer, state = load_bert(ctx.run_dir / "bert")
     from ..train.checkpoint import load_language_model
+
     gpt = load_language_model(ctx.run_dir / "gpt", "nngarden.nn.gpt.GPT")[0]
     from ..data.text import load_text_data
+
     _, _, data = load_text_data(config.data, config.model.block_size, tokenizer.to_json())
     mask_id, vocab = state["mask_id"], bert.config.vocab_size
     berts = {"bert": bert}
@@ -344,12 +451,19 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         top = int(counts.argmax())
         probe = _probe(config, data, mask_id, vocab, config.masking.rate, 1)
         targets = torch.cat([labels[labels >= 0] for _, labels in probe])
-        result = {"trivial_accuracy": float((targets == top).float().mean()), "top_token": top,
-                  "hidden_accuracy": {}, "rate_curve": {}, "by_distance": {}}
+        result = {
+            "trivial_accuracy": float((targets == top).float().mean()),
+            "top_token": top,
+            "hidden_accuracy": {},
+            "rate_curve": {},
+            "by_distance": {},
+        }
         for name, model in berts.items():
             result["hidden_accuracy"][name] = hidden_accuracy(model, probe)[0]
             result["rate_curve"][name] = {
-                f"{r:g}": hidden_accuracy(model, _probe(config, data, mask_id, vocab, r, 2))[0] for r in EVAL_RATES}
+                f"{r:g}": hidden_accuracy(model, _probe(config, data, mask_id, vocab, r, 2))[0]
+                for r in EVAL_RATES
+            }
             _, details = hidden_accuracy(model, _probe(config, data, mask_id, vocab, DISTANCE_RATE, 3))
             rows = [row for batch in details for row in batch]
             by = {}
@@ -367,54 +481,96 @@ def run(config: BertNoteConfig, ctx) -> Findings:
     acc = m["hidden_accuracy"]["bert"]
 
     # (a) denoising
-    claims.append(judge(
-        "denoises", CLAIMS["denoises"], acc >= max(2 * trivial, trivial + 0.2),
-        {"hidden_accuracy": acc, "most_frequent_accuracy": trivial, "windows": config.eval.windows,
-         "masking_rate": config.masking.rate},
-        f"on {config.eval.windows} held-out windows with {config.masking.rate:.0%} of the characters hidden "
-        "behind [MASK]: accuracy at the hidden positions >= max(2 x, +0.2 over) the accuracy of always "
-        "predicting the training split's most frequent character"))
+    claims.append(
+        judge(
+            "denoises",
+            CLAIMS["denoises"],
+            acc >= max(2 * trivial, trivial + 0.2),
+            {
+                "hidden_accuracy": acc,
+                "most_frequent_accuracy": trivial,
+                "windows": config.eval.windows,
+                "masking_rate": config.masking.rate,
+            },
+            f"on {config.eval.windows} held-out windows with {config.masking.rate:.0%} of the characters hidden "
+            "behind [MASK]: accuracy at the hidden positions >= max(2 x, +0.2 over) the accuracy of always "
+            "predicting the training split's most frequent character",
+        )
+    )
 
     # (b) both sides
     b = m["both_sides"]
     gap, drop = b["bert_both_sides"] - b["gpt_left_only"], b["bert_both_sides"] - b["bert_left_only"]
     z_gpt = b["z_bert_both_sides_vs_gpt_left_only"]
     z_left = b["z_bert_both_sides_vs_bert_left_only"]
-    claims.append(judge(
-        "both-sides", CLAIMS["both-sides"], z_gpt >= 3 and z_left >= 3 and drop >= 0.5 * gap,
-        {"bert_both_sides": b["bert_both_sides"], "bert_left_only": b["bert_left_only"],
-         "gpt_left_only": b["gpt_left_only"], "both_minus_gpt": gap, "both_minus_left": drop,
-         "z_both_vs_gpt": z_gpt, "z_both_vs_left": z_left, "windows": config.eval.windows},
-        f"one hidden character per held-out window (the middle of {config.model.block_size}), the same "
-        "positions for all three readers: BERT with both sides beats the GPT and beats itself shown the "
-        "left side only, each by a paired (McNemar) z >= 3, and hiding the right side costs BERT at least "
-        "half of its lead over the GPT"))
+    claims.append(
+        judge(
+            "both-sides",
+            CLAIMS["both-sides"],
+            z_gpt >= 3 and z_left >= 3 and drop >= 0.5 * gap,
+            {
+                "bert_both_sides": b["bert_both_sides"],
+                "bert_left_only": b["bert_left_only"],
+                "gpt_left_only": b["gpt_left_only"],
+                "both_minus_gpt": gap,
+                "both_minus_left": drop,
+                "z_both_vs_gpt": z_gpt,
+                "z_both_vs_left": z_left,
+                "windows": config.eval.windows,
+            },
+            f"one hidden character per held-out window (the middle of {config.model.block_size}), the same "
+            "positions for all three readers: BERT with both sides beats the GPT and beats itself shown the "
+            "left side only, each by a paired (McNemar) z >= 3, and hiding the right side costs BERT at least "
+            "half of its lead over the GPT",
+        )
+    )
 
     # (c) masking rate
     higher = [n for n in m["hidden_accuracy"] if n.startswith("bert-")]
     if not higher:
-        claims.append(undecided("mask-rate", CLAIMS["mask-rate"],
-                                "this preset trains no higher-rate model (masking.compare_rate=0); the full "
-                                "preset compares 15% with 40%", {"hidden_accuracy_standard": acc}))
+        claims.append(
+            undecided(
+                "mask-rate",
+                CLAIMS["mask-rate"],
+                "this preset trains no higher-rate model (masking.compare_rate=0); the full "
+                "preset compares 15% with 40%",
+                {"hidden_accuracy_standard": acc},
+            )
+        )
     else:
         other = m["hidden_accuracy"][higher[0]]
         diff = acc - other
         task = min(acc, other) - trivial
-        better = (f"{config.masking.rate:.0%}" if diff > 0 else f"{config.masking.compare_rate:.0%}")
-        claims.append(judge(
-            "mask-rate", CLAIMS["mask-rate"], abs(diff) <= 0.25 * task,
-            {"hidden_accuracy_standard": acc, "hidden_accuracy_higher": other, "difference": diff,
-             "task_gain_over_trivial": task, "higher_rate": config.masking.compare_rate},
-            f"both models probed on the same held-out windows ({config.masking.rate:.0%} hidden): |accuracy "
-            f"difference| <= 0.25 x the smaller gain over the trivial predictor; {better} masking was better "
-            f"by {abs(diff):.3f}"))
+        better = f"{config.masking.rate:.0%}" if diff > 0 else f"{config.masking.compare_rate:.0%}"
+        claims.append(
+            judge(
+                "mask-rate",
+                CLAIMS["mask-rate"],
+                abs(diff) <= 0.25 * task,
+                {
+                    "hidden_accuracy_standard": acc,
+                    "hidden_accuracy_higher": other,
+                    "difference": diff,
+                    "task_gain_over_trivial": task,
+                    "higher_rate": config.masking.compare_rate,
+                },
+                f"both models probed on the same held-out windows ({config.masking.rate:.0%} hidden): |accuracy "
+                f"difference| <= 0.25 x the smaller gain over the trivial predictor; {better} masking was better "
+                f"by {abs(diff):.3f}",
+            )
+        )
 
     # figures, from the logged metrics and the stage results
     with figure(ctx, "learning_curves.png", figures, size=(6.4, 4.2)) as (fig, ax):
         for name in models:
-            rows = [r for r in read_metrics(ctx.run_dir / name / "metrics.jsonl") if r.get("val_loss") is not None]
-            label = ("GPT: next-character loss" if name == "gpt" else
-                     f"BERT {models[name]:.0%} masked: loss on chosen characters")
+            rows = [
+                r for r in read_metrics(ctx.run_dir / name / "metrics.jsonl") if r.get("val_loss") is not None
+            ]
+            label = (
+                "GPT: next-character loss"
+                if name == "gpt"
+                else f"BERT {models[name]:.0%} masked: loss on chosen characters"
+            )
             ax.plot([r["step"] for r in rows], [r["val_loss"] for r in rows], "o-", ms=3, label=label)
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("validation cross-entropy (nats per predicted character)")
@@ -433,7 +589,12 @@ def run(config: BertNoteConfig, ctx) -> Findings:
     with figure(ctx, "accuracy_vs_distance.png", figures) as (fig, ax):
         for name, by in m["by_distance"].items():
             ds = [d for d in sorted(by, key=int) if by[d][1] >= 20]
-            ax.plot([int(d) for d in ds], [by[d][0] for d in ds], "o-", label=f"BERT trained at {models[name]:.0%}")
+            ax.plot(
+                [int(d) for d in ds],
+                [by[d][0] for d in ds],
+                "o-",
+                label=f"BERT trained at {models[name]:.0%}",
+            )
         ax.axhline(trivial, color="k", ls=":", label="most frequent character")
         ax.set_xlabel(f"distance to the nearest visible character ({DISTANCE_RATE:.0%} hidden)")
         ax.set_ylabel("accuracy at hidden positions")
@@ -441,21 +602,34 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         ax.legend(fontsize=7)
     with figure(ctx, "both_sides.png", figures) as (fig, ax):
         names = ["bert_both_sides", "bert_left_only", "gpt_left_only"]
-        ax.bar(["BERT\nboth sides", "BERT\nleft only", "GPT\nleft only"], [b[n] for n in names],
-               color=["tab:blue", "tab:cyan", "tab:orange"])
+        ax.bar(
+            ["BERT\nboth sides", "BERT\nleft only", "GPT\nleft only"],
+            [b[n] for n in names],
+            color=["tab:blue", "tab:cyan", "tab:orange"],
+        )
         ax.axhline(trivial, color="k", ls=":", label="most frequent character")
         ax.set_ylabel("accuracy at the hidden middle character")
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
     path, rel = ctx.figure("fills.txt")
-    path.write_text("Example fills: every fourth character of held-out text hidden (_), filled by BERT\n"
-                    + "=" * 72 + "\n" + m["fills"], encoding="utf-8")
+    path.write_text(
+        "Example fills: every fourth character of held-out text hidden (_), filled by BERT\n"
+        + "=" * 72
+        + "\n"
+        + m["fills"],
+        encoding="utf-8",
+    )
     figures.append(rel)
 
-    metrics = {"hidden_accuracy": acc, "most_frequent_accuracy": trivial,
-               **{k: v for k, v in b.items() if not k.startswith("z_")},
-               "parameters": bert.num_params(), "vocab_size": vocab,
-               "bert_ms_per_step": timings["bert"]["ms_per_step"], "gpt_ms_per_step": timings["gpt"]["ms_per_step"]}
+    metrics = {
+        "hidden_accuracy": acc,
+        "most_frequent_accuracy": trivial,
+        **{k: v for k, v in b.items() if not k.startswith("z_")},
+        "parameters": bert.num_params(),
+        "vocab_size": vocab,
+        "bert_ms_per_step": timings["bert"]["ms_per_step"],
+        "gpt_ms_per_step": timings["gpt"]["ms_per_step"],
+    }
     for name in higher:
         metrics[f"hidden_accuracy_{name}"] = m["hidden_accuracy"][name]
     return Findings(claims=claims, metrics=metrics, figures=figures)
@@ -467,12 +641,14 @@ NOTE = Note(
     claims=CLAIMS,
     config_cls=BertNoteConfig,
     run=run,
-    summary=("GPT predicts the next token from the left; BERT hides some tokens and predicts them from both "
-             "sides, a denoising auto-encoder. A character-level BERT (BERT-Tiny's shape) and a GPT of the "
-             "same size and budget are trained on Shakespeare; on held-out text the note measures how often "
-             "hidden characters are recovered against the most frequent character, the three-way contrast "
-             "both sides / BERT left only / GPT on the same positions, and what a much higher masking rate "
-             "changes."),
+    summary=(
+        "GPT predicts the next token from the left; BERT hides some tokens and predicts them from both "
+        "sides, a denoising auto-encoder. A character-level BERT (BERT-Tiny's shape) and a GPT of the "
+        "same size and budget are trained on Shakespeare; on held-out text the note measures how often "
+        "hidden characters are recovered against the most frequent character, the three-way contrast "
+        "both sides / BERT left only / GPT on the same positions, and what a much higher masking rate "
+        "changes."
+    ),
     links=("gpt", "transformers"),
     quick_decides=("denoises", "both-sides"),
     packages=("tokenizers", "safetensors"),

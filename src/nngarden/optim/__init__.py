@@ -4,6 +4,16 @@ from .accelerated import BregmanNaive, BregmanRateMatching, HeavyBall, NesterovC
 from .ode import euler_discretization, predicted_divergence_time, solve_bregman_ode
 from .problems import LessardFunction, LogisticRegression, Quadratic1D, WorstCaseQuadratic
 
-__all__ = ["BregmanNaive", "BregmanRateMatching", "HeavyBall", "NesterovConvex", "euler_discretization",
-           "predicted_divergence_time", "solve_bregman_ode", "LessardFunction", "LogisticRegression",
-           "Quadratic1D", "WorstCaseQuadratic"]
+__all__ = [
+    "BregmanNaive",
+    "BregmanRateMatching",
+    "HeavyBall",
+    "NesterovConvex",
+    "euler_discretization",
+    "predicted_divergence_time",
+    "solve_bregman_ode",
+    "LessardFunction",
+    "LogisticRegression",
+    "Quadratic1D",
+    "WorstCaseQuadratic",
+]

@@ -17,7 +17,7 @@ rate-matching method), so measured suboptimality refers to the point the theorem
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch.optim import Optimizer
@@ -223,14 +223,25 @@ class BregmanRateMatching(_GuaranteedIterate):
 
     _primal_key = "y"
 
-    def __init__(self, params: Iterable, lr: float, p: int = 2, C: float = 0.25, N: float = 1.0,
-                 max_hessian_size: int = 2000):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        p: int = 2,
+        C: float = 0.25,
+        N: float = 1.0,
+        max_hessian_size: int = 2000,
+    ):
         if p not in (2, 3):
-            raise ConfigError(f"p: got {p!r}; the rate-matching step is implemented for p in (2, 3) "
-                             "(p >= 4 needs derivatives of order 3 and higher)")
+            raise ConfigError(
+                f"p: got {p!r}; the rate-matching step is implemented for p in (2, 3) "
+                "(p >= 4 needs derivatives of order 3 and higher)"
+            )
         _check_order(p, C)
-        super().__init__(params, {"lr": _check_positive("lr", lr), "p": int(p), "C": float(C),
-                                  "N": _check_positive("N", N)})
+        super().__init__(
+            params,
+            {"lr": _check_positive("lr", lr), "p": int(p), "C": float(C), "N": _check_positive("N", N)},
+        )
         self.max_hessian_size = int(max_hessian_size)
         self.k = 1
 
@@ -273,7 +284,7 @@ class BregmanRateMatching(_GuaranteedIterate):
             z = _mirror_inverse(first["dual"], p_ord)
             offset = 0
             for p, yi in zip(params, y):
-                zi = z[offset:offset + p.numel()].reshape(p.shape)
+                zi = z[offset : offset + p.numel()].reshape(p.shape)
                 offset += p.numel()
                 self.state[p]["y"] = yi
                 p.copy_(yi * (k / (k + p_ord)) + zi * (p_ord / (k + p_ord)))
@@ -287,20 +298,25 @@ class BregmanRateMatching(_GuaranteedIterate):
         sizes = [p.numel() for p in params]
         n = sum(sizes)
         if n > self.max_hessian_size:
-            raise ConfigError(f"max_hessian_size: the cubic step builds the {n}x{n} Hessian; "
-                             f"allowed up to {self.max_hessian_size} parameters")
+            raise ConfigError(
+                f"max_hessian_size: the cubic step builds the {n}x{n} Hessian; "
+                f"allowed up to {self.max_hessian_size} parameters"
+            )
         flat_g = torch.cat([g.reshape(-1) for g in grads])
         rows = []
         for i in range(n):  # Hessian column i = H e_i from one Hessian-vector product
             e = torch.zeros(n, dtype=flat_g.dtype, device=flat_g.device)
             e[i] = 1.0
             hv = torch.autograd.grad(flat_g, params, grad_outputs=e, retain_graph=True, allow_unused=True)
-            rows.append(torch.cat([(h if h is not None else torch.zeros_like(p)).reshape(-1)
-                                   for h, p in zip(hv, params)]))
+            rows.append(
+                torch.cat(
+                    [(h if h is not None else torch.zeros_like(p)).reshape(-1) for h, p in zip(hv, params)]
+                )
+            )
         H = torch.stack(rows).double()
         H = 0.5 * (H + H.T)
         evals, evecs = torch.linalg.eigh(H)
-        gt = (evecs.T @ flat_g.detach().double())
+        gt = evecs.T @ flat_g.detach().double()
         # the minimiser solves g + (H + lam I) d = 0 with lam = reg ||d||, lam >= max(0, -min eig)
         lo = max(0.0, -float(evals[0])) + 1e-300
 
@@ -320,6 +336,6 @@ class BregmanRateMatching(_GuaranteedIterate):
         d = -(evecs @ (gt / (evals + lam))).to(flat_g.dtype)
         out, offset = [], 0
         for xi, size in zip(x, sizes):
-            out.append(xi + d[offset:offset + size].reshape(xi.shape))
+            out.append(xi + d[offset : offset + size].reshape(xi.shape))
             offset += size
         return out

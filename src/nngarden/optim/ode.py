@@ -12,8 +12,8 @@ X_p(t) = X_2(t^(p/2)). Everything here is numpy float64: the measurements need 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def series_start(x0: np.ndarray, grad: Grad, p: float, C: float, t0: float) -> t
     t0 = s0^(2/p) puts every solution at the same point of the common path.
     """
     g = grad(x0)
-    return x0 - 0.5 * C * g * t0 ** p, -0.5 * C * p * g * t0 ** (p - 1)
+    return x0 - 0.5 * C * g * t0**p, -0.5 * C * p * g * t0 ** (p - 1)
 
 
 def bregman_rhs(grad: Grad, p: float, C: float) -> Callable[[float, np.ndarray], np.ndarray]:
@@ -54,14 +54,24 @@ def bregman_rhs(grad: Grad, p: float, C: float) -> Callable[[float, np.ndarray],
 
 @dataclass
 class OdePath:
-    t: np.ndarray      # (T,) times
-    x: np.ndarray      # (T, n) positions X(t)
+    t: np.ndarray  # (T,) times
+    x: np.ndarray  # (T, n) positions X(t)
     nfev: int
 
 
-def solve_bregman_ode(grad: Grad, x0: np.ndarray, p: float, C: float, t_end: float, *,
-                      t0: float = 1e-3, t_eval: np.ndarray | None = None, rtol: float = 1e-12,
-                      atol: float = 1e-14, method: str = "DOP853") -> OdePath:
+def solve_bregman_ode(
+    grad: Grad,
+    x0: np.ndarray,
+    p: float,
+    C: float,
+    t_end: float,
+    *,
+    t0: float = 1e-3,
+    t_eval: np.ndarray | None = None,
+    rtol: float = 1e-12,
+    atol: float = 1e-14,
+    method: str = "DOP853",
+) -> OdePath:
     """Integrate the Euclidean Bregman-Lagrangian ODE from the series start at t0 to t_end."""
     from scipy.integrate import solve_ivp
 
@@ -70,8 +80,15 @@ def solve_bregman_ode(grad: Grad, x0: np.ndarray, p: float, C: float, t_end: flo
         raise ConfigError(f"t0, t_end: got {t0!r}, {t_end!r}; expected 0 < t0 < t_end")
     x0 = np.asarray(x0, dtype=np.float64)
     xs, vs = series_start(x0, grad, p, C, t0)
-    sol = solve_ivp(bregman_rhs(grad, p, C), (t0, t_end), np.concatenate([xs, vs]), method=method,
-                    t_eval=t_eval, rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        bregman_rhs(grad, p, C),
+        (t0, t_end),
+        np.concatenate([xs, vs]),
+        method=method,
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+    )
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed for p={p}: {sol.message}")
     return OdePath(sol.t, sol.y[: x0.size].T, int(sol.nfev))
@@ -90,14 +107,25 @@ def predicted_divergence_time(p: float, C: float, L: float, h: float) -> float:
 
 @dataclass
 class EulerRun:
-    t: np.ndarray        # (K,) times t_k
-    dist: np.ndarray     # (K,) ||x_k - x*||
-    t_div: float         # first time with ||x_k - x*|| > blowup * ||x_0 - x*||, inf if never
+    t: np.ndarray  # (K,) times t_k
+    dist: np.ndarray  # (K,) ||x_k - x*||
+    t_div: float  # first time with ||x_k - x*|| > blowup * ||x_0 - x*||, inf if never
 
 
-def euler_discretization(grad: Grad, x0: np.ndarray, x_star: np.ndarray, p: float, C: float, h: float,
-                         t_max: float, *, scheme: str = "semi-implicit", t0: float | None = None,
-                         blowup: float = 1.0, record_every: int = 1) -> EulerRun:
+def euler_discretization(
+    grad: Grad,
+    x0: np.ndarray,
+    x_star: np.ndarray,
+    p: float,
+    C: float,
+    h: float,
+    t_max: float,
+    *,
+    scheme: str = "semi-implicit",
+    t0: float | None = None,
+    blowup: float = 1.0,
+    record_every: int = 1,
+) -> EulerRun:
     """Run an Euler discretization of the ODE with step h from rest at t0 (default h) to t_max.
 
     semi-implicit (symplectic) Euler:

@@ -79,14 +79,14 @@ class Quadratic1D:
     x_start: float = 1.0
 
     @classmethod
-    def tight_for_gd(cls, N: int, L: float = 1.0, R: float = 1.0) -> "Quadratic1D":
+    def tight_for_gd(cls, N: int, L: float = 1.0, R: float = 1.0) -> Quadratic1D:
         """lam = L / (2N + 1): gradient descent with step 1/L then has N (f - f*) / (L R^2) -> 1/(4e)."""
         if N < 1:
             raise ConfigError(f"N: got {N!r}, expected an integer >= 1")
         return cls(lam=L / (2 * N + 1), x_start=R)
 
     def f(self, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * self.lam * torch.sum(x ** 2)
+        return 0.5 * self.lam * torch.sum(x**2)
 
     def x0(self, dtype=torch.float64) -> torch.Tensor:
         return torch.tensor([self.x_start], dtype=dtype)
@@ -103,9 +103,13 @@ class LogisticRegression:
 
     def __init__(self, n_samples: int = 200, dim: int = 20, flip: float = 0.1, seed: int = 0):
         if n_samples < 2 or dim < 1:
-            raise ConfigError(f"n_samples, dim: got {n_samples!r}, {dim!r}; expected n_samples >= 2, dim >= 1")
+            raise ConfigError(
+                f"n_samples, dim: got {n_samples!r}, {dim!r}; expected n_samples >= 2, dim >= 1"
+            )
         if not 0 < flip < 0.5:
-            raise ConfigError(f"flip: got {flip!r}, expected a fraction in (0, 0.5) so the data are not separable")
+            raise ConfigError(
+                f"flip: got {flip!r}, expected a fraction in (0, 0.5) so the data are not separable"
+            )
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((n_samples, dim))
         w_true = rng.standard_normal(dim)
@@ -136,7 +140,7 @@ class LogisticRegression:
             return np.mean(np.logaddexp(0.0, -y * (X @ w)))
 
         for _ in range(iters):
-            s = 1 / (1 + np.exp(y * (X @ w)))            # sigmoid(-margin)
+            s = 1 / (1 + np.exp(y * (X @ w)))  # sigmoid(-margin)
             g = -(X.T @ (y * s)) / n
             H = (X.T * (s * (1 - s))) @ X / n
             step = np.linalg.solve(H, g)
@@ -163,9 +167,9 @@ class LessardFunction:
     f_star = 0.0
 
     def f(self, x: torch.Tensor) -> torch.Tensor:
-        low = 12.5 * x ** 2
-        mid = 0.5 * x ** 2 + 24 * x - 12
-        high = 12.5 * x ** 2 - 24 * x + 36
+        low = 12.5 * x**2
+        mid = 0.5 * x**2 + 24 * x - 12
+        high = 12.5 * x**2 - 24 * x + 36
         return torch.where(x < 1, low, torch.where(x < 2, mid, high)).sum()
 
     @property

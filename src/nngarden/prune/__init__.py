@@ -9,22 +9,74 @@ Typical use::
 """
 
 from .io import load_pruned, save_pruned
-from .masks import (RANKINGS, apply_mask, effective_weight, is_masked, keep_budget, lamp_transform,
-                    make_permanent, masks_from_scores, prunable_layers)
-from .metrics import (compression_ratio, count_nonzero, count_params, layer_densities, measure_latency,
-                      measured_speedups, multiply_adds)
+from .masks import (
+    RANKINGS,
+    apply_mask,
+    effective_weight,
+    is_masked,
+    keep_budget,
+    lamp_transform,
+    make_permanent,
+    masks_from_scores,
+    prunable_layers,
+)
+from .metrics import (
+    compression_ratio,
+    count_nonzero,
+    count_params,
+    layer_densities,
+    measure_latency,
+    measured_speedups,
+    multiply_adds,
+)
 from .schedules import geometric_ratios, iterative, lottery_rewind, one_shot, rewind_weights
 from .scores import SCORES, compute_scores, gradient_scores, magnitude_scores, random_scores
-from .structured import (PrunedSelfAttention, choose_gpt_units, mask_gpt_units, shrink_cnn, shrink_gpt,
-                         shrink_mlp, widths_for_compression)
+from .structured import (
+    PrunedSelfAttention,
+    choose_gpt_units,
+    mask_gpt_units,
+    shrink_cnn,
+    shrink_gpt,
+    shrink_mlp,
+    widths_for_compression,
+)
 from .unstructured import prune_model
 
 __all__ = [
-    "RANKINGS", "SCORES", "PrunedSelfAttention", "apply_mask", "choose_gpt_units", "compression_ratio",
-    "compute_scores", "count_nonzero", "count_params", "effective_weight", "geometric_ratios",
-    "gradient_scores", "is_masked", "iterative", "keep_budget", "lamp_transform", "layer_densities",
-    "load_pruned", "lottery_rewind", "magnitude_scores", "make_permanent", "mask_gpt_units",
-    "masks_from_scores", "measure_latency", "measured_speedups", "multiply_adds", "one_shot",
-    "prunable_layers", "prune_model", "random_scores", "rewind_weights", "save_pruned", "shrink_cnn",
-    "shrink_gpt", "shrink_mlp", "widths_for_compression",
+    "RANKINGS",
+    "SCORES",
+    "PrunedSelfAttention",
+    "apply_mask",
+    "choose_gpt_units",
+    "compression_ratio",
+    "compute_scores",
+    "count_nonzero",
+    "count_params",
+    "effective_weight",
+    "geometric_ratios",
+    "gradient_scores",
+    "is_masked",
+    "iterative",
+    "keep_budget",
+    "lamp_transform",
+    "layer_densities",
+    "load_pruned",
+    "lottery_rewind",
+    "magnitude_scores",
+    "make_permanent",
+    "mask_gpt_units",
+    "masks_from_scores",
+    "measure_latency",
+    "measured_speedups",
+    "multiply_adds",
+    "one_shot",
+    "prunable_layers",
+    "prune_model",
+    "random_scores",
+    "rewind_weights",
+    "save_pruned",
+    "shrink_cnn",
+    "shrink_gpt",
+    "shrink_mlp",
+    "widths_for_compression",
 ]

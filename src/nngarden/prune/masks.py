@@ -13,7 +13,7 @@ weights must shed more than 1/c of themselves for the whole model to reach ratio
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 import torch.nn as nn
@@ -25,8 +25,9 @@ PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
 RANKINGS = ("global", "layer", "lamp")
 
 
-def prunable_layers(model: nn.Module, include_classifier: bool = False,
-                    classifier: str | None = None) -> dict[str, nn.Module]:
+def prunable_layers(
+    model: nn.Module, include_classifier: bool = False, classifier: str | None = None
+) -> dict[str, nn.Module]:
     """name -> Linear/Conv module whose ``weight`` may be pruned, in registration order.
 
     The classifier is the last such layer unless ``classifier`` names another; it is left out unless
@@ -42,8 +43,10 @@ def prunable_layers(model: nn.Module, include_classifier: bool = False,
         drop = classifier if classifier is not None else names[-1]
         layers = [(n, m) for n, m in layers if n != drop]
     if not layers:
-        raise ConfigError("include_classifier: the model's only prunable layer is its classifier; "
-                          "set include_classifier=true to prune it")
+        raise ConfigError(
+            "include_classifier: the model's only prunable layer is its classifier; "
+            "set include_classifier=true to prune it"
+        )
     return dict(layers)
 
 
@@ -69,8 +72,9 @@ def apply_mask(module: nn.Module, mask: torch.Tensor) -> None:
     """Mask ``module.weight`` with ``mask`` (1 keep, 0 prune), replacing any earlier mask."""
     mask = mask.to(dtype=module.weight_orig.dtype if is_masked(module) else module.weight.dtype)
     if mask.shape != (module.weight_orig if is_masked(module) else module.weight).shape:
-        raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit weight of shape "
-                         f"{tuple(module.weight.shape)}")
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} does not fit weight of shape {tuple(module.weight.shape)}"
+        )
     if is_masked(module):
         with torch.no_grad():
             module.weight_mask.copy_(mask)
@@ -105,9 +109,11 @@ def keep_budget(model: nn.Module, layers: dict[str, nn.Module], compression: flo
     keep = round(total / compression) - fixed
     if keep < len(layers):
         most = total / (fixed + len(layers))
-        raise ConfigError(f"compression: {compression:g}x leaves fewer than one weight per prunable layer "
-                          f"(the unpruned layers alone hold {fixed} of {total} parameters); "
-                          f"at most about {most:.1f}x is reachable")
+        raise ConfigError(
+            f"compression: {compression:g}x leaves fewer than one weight per prunable layer "
+            f"(the unpruned layers alone hold {fixed} of {total} parameters); "
+            f"at most about {most:.1f}x is reachable"
+        )
     return min(keep, prunable)
 
 
@@ -118,7 +124,7 @@ def lamp_transform(score: torch.Tensor) -> torch.Tensor:
     weight per layer: global ranking on LAMP scores cannot empty a layer.
     """
     flat = score.flatten().clamp_min(0).double() ** 2
-    order = torch.argsort(flat)                                   # ascending
+    order = torch.argsort(flat)  # ascending
     sorted_sq = flat[order]
     tail = torch.flip(torch.cumsum(torch.flip(sorted_sq, [0]), 0), [0])  # sum of this and larger
     out = torch.empty_like(flat)
@@ -143,9 +149,13 @@ def _top_k_mask(score: torch.Tensor, k: int) -> torch.Tensor:
     return mask.view_as(score)
 
 
-def masks_from_scores(scores: dict[str, torch.Tensor], keep: int, ranking: str = "layer",
-                      floor: float = 0.0, previous: dict[str, torch.Tensor] | None = None
-                      ) -> dict[str, torch.Tensor]:
+def masks_from_scores(
+    scores: dict[str, torch.Tensor],
+    keep: int,
+    ranking: str = "layer",
+    floor: float = 0.0,
+    previous: dict[str, torch.Tensor] | None = None,
+) -> dict[str, torch.Tensor]:
     """Boolean masks keeping exactly ``keep`` weights in total (higher score = keep).
 
     ``ranking``: ``layer`` keeps the same fraction of every layer; ``global`` ranks all weights
@@ -162,11 +172,17 @@ def masks_from_scores(scores: dict[str, torch.Tensor], keep: int, ranking: str =
         raise ConfigError(f"floor: only applies to ranking=global (got ranking={ranking})")
     names = list(scores)
     sizes = [scores[n].numel() for n in names]
-    alive = {n: (previous[n].bool() if previous and n in previous else torch.ones_like(scores[n], dtype=torch.bool))
-             for n in names}
+    alive = {
+        n: (
+            previous[n].bool() if previous and n in previous else torch.ones_like(scores[n], dtype=torch.bool)
+        )
+        for n in names
+    }
     if keep > sum(int(a.sum()) for a in alive.values()):
-        raise ConfigError(f"compression: asks to keep {keep} weights but only "
-                          f"{sum(int(a.sum()) for a in alive.values())} are still unpruned")
+        raise ConfigError(
+            f"compression: asks to keep {keep} weights but only "
+            f"{sum(int(a.sum()) for a in alive.values())} are still unpruned"
+        )
     ranked = {}
     for n in names:
         s = scores[n].detach().double()
@@ -185,12 +201,13 @@ def masks_from_scores(scores: dict[str, torch.Tensor], keep: int, ranking: str =
     masks = {n: _top_k_mask(ranked[n], reserved[n]) for n in names}
     rest = keep - sum(reserved.values())
     if rest > 0:
-        pool = torch.cat([torch.where(masks[n], torch.full_like(ranked[n], -math.inf), ranked[n]).flatten()
-                          for n in names])
+        pool = torch.cat(
+            [torch.where(masks[n], torch.full_like(ranked[n], -math.inf), ranked[n]).flatten() for n in names]
+        )
         chosen = torch.zeros(pool.numel(), dtype=torch.bool)
         chosen[torch.topk(pool, rest).indices] = True
         start = 0
         for n, size in zip(names, sizes):
-            masks[n] |= chosen[start:start + size].view_as(masks[n])
+            masks[n] |= chosen[start : start + size].view_as(masks[n])
             start += size
     return masks

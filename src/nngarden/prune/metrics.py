@@ -38,8 +38,10 @@ def compression_ratio(model: nn.Module, dense_params: int | None = None) -> floa
 
 def layer_densities(layers: dict[str, nn.Module]) -> dict[str, float]:
     """Fraction of each layer's weight entries that are non-zero."""
-    return {n: float(torch.count_nonzero(effective_weight(m).detach())) / effective_weight(m).numel()
-            for n, m in layers.items()}
+    return {
+        n: float(torch.count_nonzero(effective_weight(m).detach())) / effective_weight(m).numel()
+        for n, m in layers.items()
+    }
 
 
 @torch.no_grad()
@@ -54,13 +56,16 @@ def multiply_adds(model: nn.Module, example: torch.Tensor | tuple) -> tuple[int,
     def hook(module, _inputs, output):
         w = effective_weight(module)
         out_units = module.out_features if isinstance(module, nn.Linear) else module.out_channels
-        positions = output.numel() // out_units          # batch x spatial positions x tokens
-        per_unit = w.numel() // out_units                # multiply-adds per output unit
+        positions = output.numel() // out_units  # batch x spatial positions x tokens
+        per_unit = w.numel() // out_units  # multiply-adds per output unit
         counts[0] += positions * out_units * per_unit
         counts[1] += positions * int(torch.count_nonzero(w))
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))
+    ]
     was_training = model.training
     model.eval()
     try:
@@ -76,8 +81,9 @@ CLOCKS = ("wall", "thread_cpu")
 
 
 @torch.no_grad()
-def measure_latency(model: nn.Module, example: torch.Tensor, threads: int = 1,
-                    min_run_time: float = 0.2, clock: str = "wall") -> float:
+def measure_latency(
+    model: nn.Module, example: torch.Tensor, threads: int = 1, min_run_time: float = 0.2, clock: str = "wall"
+) -> float:
     """Median seconds of one forward pass (``torch.utils.benchmark``, ``threads`` intra-op threads).
 
     ``clock="wall"`` times wall-clock seconds (what a user waits on an idle machine);
@@ -96,16 +102,26 @@ def measure_latency(model: nn.Module, example: torch.Tensor, threads: int = 1,
     was_training = model.training
     model.eval()
     try:
-        timer = benchmark.Timer(stmt="model(x)", globals={"model": model, "x": example}, num_threads=threads,
-                                timer=time.thread_time if clock == "thread_cpu" else time.perf_counter)
+        timer = benchmark.Timer(
+            stmt="model(x)",
+            globals={"model": model, "x": example},
+            num_threads=threads,
+            timer=time.thread_time if clock == "thread_cpu" else time.perf_counter,
+        )
         return float(timer.blocked_autorange(min_run_time=min_run_time).median)
     finally:
         model.train(was_training)
 
 
-def measured_speedups(dense: nn.Module, others: dict[str, nn.Module], example: torch.Tensor,
-                      threads: int = 1, repeats: int = 3, min_run_time: float = 0.2,
-                      clock: str = "wall") -> dict[str, float]:
+def measured_speedups(
+    dense: nn.Module,
+    others: dict[str, nn.Module],
+    example: torch.Tensor,
+    threads: int = 1,
+    repeats: int = 3,
+    min_run_time: float = 0.2,
+    clock: str = "wall",
+) -> dict[str, float]:
     """Dense latency / each model's latency, timing dense and pruned alternately ``repeats`` times
     and keeping each model's fastest median: load from other processes only ever adds time."""
     times: dict[str, list[float]] = {"dense": []}

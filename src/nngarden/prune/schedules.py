@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn as nn
@@ -58,8 +58,14 @@ def rewind_weights(model: nn.Module, early_state: dict[str, torch.Tensor]) -> No
                 p.copy_(early_state[key])
 
 
-def lottery_rewind(model: nn.Module, early_state: dict[str, torch.Tensor], compression: float,
-                   rounds: int, retrain: Finetune, **prune_kwargs):
+def lottery_rewind(
+    model: nn.Module,
+    early_state: dict[str, torch.Tensor],
+    compression: float,
+    rounds: int,
+    retrain: Finetune,
+    **prune_kwargs,
+):
     """Iterative magnitude pruning with rewinding to ``early_state`` before every retraining."""
     masks = None
     for ratio in geometric_ratios(compression, rounds):

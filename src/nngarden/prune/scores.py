@@ -11,7 +11,7 @@ only what is left.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn as nn
@@ -26,15 +26,18 @@ def magnitude_scores(layers: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
     return {n: effective_weight(m).detach().abs().clone() for n, m in layers.items()}
 
 
-def random_scores(layers: dict[str, nn.Module], generator: torch.Generator | None = None
-                  ) -> dict[str, torch.Tensor]:
+def random_scores(
+    layers: dict[str, nn.Module], generator: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
     return {n: torch.rand(effective_weight(m).shape, generator=generator) for n, m in layers.items()}
 
 
-def gradient_scores(model: nn.Module, layers: dict[str, nn.Module],
-                    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-                    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-                    ) -> dict[str, torch.Tensor]:
+def gradient_scores(
+    model: nn.Module,
+    layers: dict[str, nn.Module],
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> dict[str, torch.Tensor]:
     """|g * w| with g the gradient of the loss summed over ``batches`` (x, y)."""
     grads = {n: torch.zeros_like(effective_weight(m)) for n, m in layers.items()}
     was_training = model.training
@@ -55,9 +58,15 @@ def gradient_scores(model: nn.Module, layers: dict[str, nn.Module],
     return {n: (grads[n] * effective_weight(m).detach()).abs() for n, m in layers.items()}
 
 
-def compute_scores(kind: str, model: nn.Module, layers: dict[str, nn.Module], *,
-                   batches=None, loss_fn=None, generator: torch.Generator | None = None
-                   ) -> dict[str, torch.Tensor]:
+def compute_scores(
+    kind: str,
+    model: nn.Module,
+    layers: dict[str, nn.Module],
+    *,
+    batches=None,
+    loss_fn=None,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
     if kind == "magnitude":
         return magnitude_scores(layers)
     if kind == "random":

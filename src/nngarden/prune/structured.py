@@ -24,8 +24,9 @@ from .masks import apply_mask, effective_weight
 
 
 # --- slicing layers ----------------------------------------------------------------------------------
-def slice_layer(layer: nn.Module, out_idx: torch.Tensor | None = None,
-                in_idx: torch.Tensor | None = None) -> nn.Module:
+def slice_layer(
+    layer: nn.Module, out_idx: torch.Tensor | None = None, in_idx: torch.Tensor | None = None
+) -> nn.Module:
     """A new Linear/Conv2d holding only output units ``out_idx`` and input units ``in_idx``."""
     w = effective_weight(layer).detach()
     out_idx = torch.arange(w.shape[0]) if out_idx is None else torch.as_tensor(out_idx, dtype=torch.long)
@@ -39,8 +40,16 @@ def slice_layer(layer: nn.Module, out_idx: torch.Tensor | None = None,
         elif isinstance(layer, nn.Conv2d):
             if layer.groups != 1:
                 raise ConfigError("layer: grouped convolutions are not supported by structured pruning")
-            new = nn.Conv2d(len(in_idx), len(out_idx), layer.kernel_size, layer.stride, layer.padding,
-                            layer.dilation, bias=has_bias, padding_mode=layer.padding_mode)
+            new = nn.Conv2d(
+                len(in_idx),
+                len(out_idx),
+                layer.kernel_size,
+                layer.stride,
+                layer.padding,
+                layer.dilation,
+                bias=has_bias,
+                padding_mode=layer.padding_mode,
+            )
         else:
             raise ConfigError(f"layer: cannot slice a {type(layer).__name__}; allowed: Linear, Conv2d")
     new = new.to(dtype=w.dtype)
@@ -115,7 +124,7 @@ def shrink_cnn(model: nn.Module, widths: tuple[int, int, int]) -> nn.Module:
     k1 = top_units(unit_norms(model.conv1), c1)
     k2 = top_units(unit_norms(model.conv2), c2)
     kf = top_units(unit_norms(model.fc), hidden)
-    spatial = model.fc.in_features // model.conv2.out_channels           # 2x2 positions per channel
+    spatial = model.fc.in_features // model.conv2.out_channels  # 2x2 positions per channel
     flat = (k2[:, None] * spatial + torch.arange(spatial)[None, :]).flatten()  # channel-major flatten
     new.conv1 = slice_layer(model.conv1, out_idx=k1)
     new.conv2 = slice_layer(model.conv2, out_idx=k2, in_idx=k1)
@@ -140,19 +149,21 @@ class PrunedSelfAttention(nn.Module):
         inner = n_head * head_dim
         with warnings.catch_warnings():  # n_head = 0 makes zero-size layers, whose init warns
             warnings.simplefilter("ignore", UserWarning)
-            self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)    # q, k, v of the kept heads
+            self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)  # q, k, v of the kept heads
             self.c_proj = nn.Linear(inner, n_embd, bias=bias)
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, kv_cache: dict | None = None, need_weights: bool = False):
-        b, t, c = x.shape                                                            # (B, T, C)
+        b, t, c = x.shape  # (B, T, C)
         if self.n_head == 0:  # every head removed: only the output bias reaches the residual stream
             out = self.c_proj.bias.expand(b, t, c) if self.c_proj.bias is not None else x.new_zeros(b, t, c)
             return self.resid_dropout(out), None
         inner = self.n_head * self.head_dim
         q, k, v = self.c_attn(x).split(inner, dim=2)
-        q, k, v = (z.view(b, t, self.n_head, self.head_dim).transpose(1, 2) for z in (q, k, v))  # (B, H', T, d)
+        q, k, v = (
+            z.view(b, t, self.n_head, self.head_dim).transpose(1, 2) for z in (q, k, v)
+        )  # (B, H', T, d)
         if kv_cache is not None:
             if "k" in kv_cache:
                 k = torch.cat([kv_cache["k"], k], dim=2)
@@ -161,12 +172,14 @@ class PrunedSelfAttention(nn.Module):
         weights = None
         if need_weights or (t > 1 and t != k.size(2)):
             mask = build_mask(t, k.size(2), causal=True, device=x.device)
-            y, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, explicit=need_weights,
-                                                      training=self.training)
+            y, weights = scaled_dot_product_attention(
+                q, k, v, mask, self.dropout, explicit=need_weights, training=self.training
+            )
         else:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1,
-                                               dropout_p=self.dropout if self.training else 0.0)
-        y = y.transpose(1, 2).contiguous().view(b, t, inner)                         # (B, T, H' d)
+            y = F.scaled_dot_product_attention(
+                q, k, v, is_causal=t > 1, dropout_p=self.dropout if self.training else 0.0
+            )
+        y = y.transpose(1, 2).contiguous().view(b, t, inner)  # (B, T, H' d)
         return self.resid_dropout(self.c_proj(y)), (weights if need_weights else None)
 
 
@@ -176,14 +189,15 @@ def gpt_unit_scores(model: nn.Module) -> tuple[list[torch.Tensor], list[torch.Te
     for block in model.transformer.h:
         attn = block.attn
         n_head = attn.n_head
-        w = effective_weight(attn.c_proj).detach()                                  # (C, H d)
+        w = effective_weight(attn.c_proj).detach()  # (C, H d)
         heads.append(w.view(w.shape[0], n_head, -1).norm(dim=(0, 2)))
-        neurons.append(effective_weight(block.mlp.c_proj).detach().norm(dim=0))      # (4C,)
+        neurons.append(effective_weight(block.mlp.c_proj).detach().norm(dim=0))  # (4C,)
     return heads, neurons
 
 
-def choose_gpt_units(model: nn.Module, head_fraction: float, neuron_fraction: float
-                     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+def choose_gpt_units(
+    model: nn.Module, head_fraction: float, neuron_fraction: float
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Indices of heads and neurons to keep in every block (the top fractions by output norm)."""
     for name, f in (("head_fraction", head_fraction), ("neuron_fraction", neuron_fraction)):
         if not 0.0 <= f <= 1.0:

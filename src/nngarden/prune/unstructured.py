@@ -9,10 +9,19 @@ from .masks import apply_mask, current_mask, is_masked, keep_budget, masks_from_
 from .scores import compute_scores
 
 
-def prune_model(model: nn.Module, compression: float, *, score: str = "magnitude",
-                ranking: str = "layer", floor: float = 0.0, include_classifier: bool = False,
-                classifier: str | None = None, batches=None, loss_fn=None,
-                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def prune_model(
+    model: nn.Module,
+    compression: float,
+    *,
+    score: str = "magnitude",
+    ranking: str = "layer",
+    floor: float = 0.0,
+    include_classifier: bool = False,
+    classifier: str | None = None,
+    batches=None,
+    loss_fn=None,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
     """Mask ``model`` in place so that all parameters / non-zeros == ``compression``.
 
     Already-pruned weights stay pruned, so calling this again with a higher ratio continues an

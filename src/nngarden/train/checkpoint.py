@@ -79,15 +79,18 @@ def resolve_checkpoint(path: Path) -> Path:
     if path.is_file():
         raise CheckpointError(
             f"checkpoint: {str(path)!r} is a file; an nngarden checkpoint is a folder holding {MANIFEST}, "
-            "model.safetensors and state.json (pickled .pt/.pth files are never loaded)")
+            "model.safetensors and state.json (pickled .pt/.pth files are never loaded)"
+        )
     if (path / MANIFEST).exists() or _STEP_DIR.match(path.name):
         return path
     for root in (path / "checkpoints", path):
         latest = latest_checkpoint(root)
         if latest is not None:
             return latest
-    raise CheckpointError(f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
-                          f"with {MANIFEST}, directly or under checkpoints/)")
+    raise CheckpointError(
+        f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
+        f"with {MANIFEST}, directly or under checkpoints/)"
+    )
 
 
 def clean_temporary(root: Path) -> None:
@@ -132,6 +135,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     from safetensors.torch import save_file
+
     save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(path))
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
@@ -143,8 +147,13 @@ def split_shared(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor
     aliases: dict[str, str] = {}
     seen: dict[tuple, str] = {}
     for name, tensor in state.items():
-        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape),
-               tuple(tensor.stride()), tensor.dtype)
+        key = (
+            tensor.untyped_storage().data_ptr(),
+            tensor.storage_offset(),
+            tuple(tensor.shape),
+            tuple(tensor.stride()),
+            tensor.dtype,
+        )
         if tensor.numel() and key in seen:
             aliases[name] = seen[key]
         else:
@@ -169,11 +178,19 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch
 
 def versions() -> dict[str, str]:
     from .. import __version__
+
     return {"nngarden": __version__, "torch": torch.__version__, "python": platform.python_version()}
 
 
-def save_checkpoint(root: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None,
-                    state: dict[str, Any], tokenizer_json: str | None = None, keep: int | None = None) -> Path:
+def save_checkpoint(
+    root: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    state: dict[str, Any],
+    tokenizer_json: str | None = None,
+    keep: int | None = None,
+) -> Path:
     """Write checkpoint ``step`` under ``root`` atomically and keep the newest ``keep``; return its folder."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -197,14 +214,20 @@ def save_checkpoint(root: Path, step: int, model: torch.nn.Module, optimizer: to
             files.append("tokenizer.json")
         _write_json(tmp / "state.json", body)
         files.append("state.json")
-        hooks.pause_in_checkpoint(step, tmp)            # tests: kill -9 here, before the manifest
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "step": int(step),
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": versions(),
-                    "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
-                              for name in files}}
+        hooks.pause_in_checkpoint(step, tmp)  # tests: kill -9 here, before the manifest
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "step": int(step),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "versions": versions(),
+            "files": {
+                name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)} for name in files
+            },
+        }
         _write_json(tmp / MANIFEST, manifest)
         _fsync_dir(tmp)
-        if final.exists():                              # the same step written again (a re-run)
+        if final.exists():  # the same step written again (a re-run)
             trash = root / f".trash-{final.name}-{os.getpid()}"
             os.replace(final, trash)
             shutil.rmtree(trash, ignore_errors=True)
@@ -233,8 +256,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {folder}: no {MANIFEST}, so it is incomplete (a write was "
-                              "interrupted) or not an nngarden checkpoint")
+        raise CheckpointError(
+            f"checkpoint {folder}: no {MANIFEST}, so it is incomplete (a write was "
+            "interrupted) or not an nngarden checkpoint"
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -243,9 +268,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {folder}: {MANIFEST} is not an nngarden checkpoint manifest")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {folder}: format version {version!r}, this nngarden reads "
-                              f"version {FORMAT_VERSION}; use the nngarden version that wrote it "
-                              f"({manifest.get('versions', {}).get('nngarden', 'unknown')})")
+        raise CheckpointError(
+            f"checkpoint {folder}: format version {version!r}, this nngarden reads "
+            f"version {FORMAT_VERSION}; use the nngarden version that wrote it "
+            f"({manifest.get('versions', {}).get('nngarden', 'unknown')})"
+        )
     if not isinstance(manifest.get("files"), dict):
         raise CheckpointError(f"checkpoint {folder}: {MANIFEST} lists no files")
     return manifest
@@ -261,11 +288,15 @@ def verify(folder: Path) -> dict[str, Any]:
             raise CheckpointError(f"checkpoint {folder}: {name} is missing")
         size = path.stat().st_size
         if size != info.get("bytes"):
-            raise CheckpointError(f"checkpoint {folder}: {name} has {size} bytes, the manifest says "
-                                  f"{info.get('bytes')} (truncated or replaced)")
+            raise CheckpointError(
+                f"checkpoint {folder}: {name} has {size} bytes, the manifest says "
+                f"{info.get('bytes')} (truncated or replaced)"
+            )
         if _sha256(path) != info.get("sha256"):
-            raise CheckpointError(f"checkpoint {folder}: {name} does not match its SHA-256 in the manifest "
-                                  "(corrupted or replaced)")
+            raise CheckpointError(
+                f"checkpoint {folder}: {name} does not match its SHA-256 in the manifest "
+                "(corrupted or replaced)"
+            )
     for required in ("model.safetensors", "state.json"):
         if required not in manifest["files"]:
             raise CheckpointError(f"checkpoint {folder}: the manifest lacks {required}")
@@ -275,8 +306,9 @@ def verify(folder: Path) -> dict[str, Any]:
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
+
     try:
-        return load_file(str(path))   # safetensors parses a JSON header and raw bytes: no code runs
+        return load_file(str(path))  # safetensors parses a JSON header and raw bytes: no code runs
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"checkpoint: {path} is not a readable safetensors file ({err})") from None
 
@@ -311,16 +343,21 @@ def load_model_state(folder: Path, model: torch.nn.Module, state: dict[str, Any]
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
-        raise CheckpointError(f"checkpoint {folder} does not fit this model: missing tensors {missing[:5]}, "
-                              f"unexpected tensors {unexpected[:5]}")
+        raise CheckpointError(
+            f"checkpoint {folder} does not fit this model: missing tensors {missing[:5]}, "
+            f"unexpected tensors {unexpected[:5]}"
+        )
     for name, tensor in expected.items():
         if tuple(tensors[name].shape) != tuple(tensor.shape):
-            raise CheckpointError(f"checkpoint {folder} does not fit this model: {name} has shape "
-                                  f"{tuple(tensors[name].shape)} in the checkpoint and {tuple(tensor.shape)} "
-                                  "in the model")
+            raise CheckpointError(
+                f"checkpoint {folder} does not fit this model: {name} has shape "
+                f"{tuple(tensors[name].shape)} in the checkpoint and {tuple(tensor.shape)} "
+                "in the model"
+            )
         if tensors[name].dtype != tensor.dtype:
-            raise CheckpointError(f"checkpoint {folder}: {name} is {tensors[name].dtype}, the model wants "
-                                  f"{tensor.dtype}")
+            raise CheckpointError(
+                f"checkpoint {folder}: {name} is {tensors[name].dtype}, the model wants {tensor.dtype}"
+            )
     model.load_state_dict(tensors, strict=True)
 
 
@@ -328,24 +365,31 @@ def load_optimizer_state(folder: Path, optimizer: torch.optim.Optimizer, state: 
     """Rebuild the optimizer state dict from its tensors and JSON, checking shapes against the params."""
     folder = Path(folder)
     if "optimizer" not in state or not (folder / "optimizer.safetensors").is_file():
-        raise CheckpointError(f"checkpoint {folder} has no optimizer state, so training cannot resume from it")
+        raise CheckpointError(
+            f"checkpoint {folder} has no optimizer state, so training cannot resume from it"
+        )
     tensors = _load_tensors(folder / "optimizer.safetensors")
     saved = state["optimizer"]
     current = optimizer.state_dict()
     groups = saved.get("param_groups", [])
     if [len(g.get("params", [])) for g in groups] != [len(g["params"]) for g in current["param_groups"]]:
-        raise CheckpointError(f"checkpoint {folder}: the optimizer's parameter groups do not match this model")
+        raise CheckpointError(
+            f"checkpoint {folder}: the optimizer's parameter groups do not match this model"
+        )
     params = [p for g in optimizer.param_groups for p in g["params"]]
     per_param: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         _, index, name = key.split(".", 2)
         index = int(index)
         if index >= len(params):
-            raise CheckpointError(f"checkpoint {folder}: optimizer state for parameter {index}, the model has "
-                                  f"{len(params)}")
+            raise CheckpointError(
+                f"checkpoint {folder}: optimizer state for parameter {index}, the model has {len(params)}"
+            )
         if name != "step" and tuple(value.shape) != tuple(params[index].shape):
-            raise CheckpointError(f"checkpoint {folder}: optimizer {name} of parameter {index} has shape "
-                                  f"{tuple(value.shape)}, the parameter {tuple(params[index].shape)}")
+            raise CheckpointError(
+                f"checkpoint {folder}: optimizer {name} of parameter {index} has shape "
+                f"{tuple(value.shape)}, the parameter {tuple(params[index].shape)}"
+            )
         per_param.setdefault(index, {})[name] = value
     for key, value in saved.get("scalars", {}).items():
         index, name = key.split(".", 1)
@@ -355,7 +399,7 @@ def load_optimizer_state(folder: Path, optimizer: torch.optim.Optimizer, state: 
         group = dict(saved_group)
         if "betas" in group:
             group["betas"] = tuple(group["betas"])
-        for flag in ("fused", "foreach", "capturable", "differentiable"):   # how, not what: keep this run's
+        for flag in ("fused", "foreach", "capturable", "differentiable"):  # how, not what: keep this run's
             if flag in live_group:
                 group[flag] = live_group[flag]
         group["params"] = live_group["params"]
@@ -371,11 +415,14 @@ def rng_state() -> dict[str, Any]:
     import random
 
     import numpy as np
+
     version, internal, gauss = random.getstate()
     kind, keys, pos, has_gauss, cached = np.random.get_state()
-    out = {"python": [version, list(internal), gauss],
-           "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
-           "torch": torch.get_rng_state().tolist()}
+    out = {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state().tolist(),
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         out["cuda"] = torch.cuda.get_rng_state().tolist()
     return out
@@ -385,6 +432,7 @@ def set_rng_state(saved: dict[str, Any]) -> None:
     import random
 
     import numpy as np
+
     try:
         version, internal, gauss = saved["python"]
         random.setstate((version, tuple(internal), gauss))
@@ -394,7 +442,9 @@ def set_rng_state(saved: dict[str, Any]) -> None:
         if "cuda" in saved and torch.cuda.is_available():
             torch.cuda.set_rng_state(torch.tensor(saved["cuda"], dtype=torch.uint8))
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"checkpoint: the saved random number generator states are malformed ({err})") from None
+        raise CheckpointError(
+            f"checkpoint: the saved random number generator states are malformed ({err})"
+        ) from None
 
 
 # --- whole models ---------------------------------------------------------------------------------
@@ -415,12 +465,15 @@ def load_language_model(folder: Path, expected: str, device: str = "cpu"):
     import importlib
 
     from ..data.text import tokenizer_from_json
+
     folder = resolve_checkpoint(Path(folder))
     state = read_state(folder)
     spec = state.get("model") or {}
     if spec.get("class") != expected:
-        raise CheckpointError(f"checkpoint {folder} holds a {spec.get('class', 'unknown')} model, "
-                              f"not a {expected.rsplit('.', 1)[-1]}")
+        raise CheckpointError(
+            f"checkpoint {folder} holds a {spec.get('class', 'unknown')} model, "
+            f"not a {expected.rsplit('.', 1)[-1]}"
+        )
     tokenizer_json = read_tokenizer_json(folder)
     if tokenizer_json is None:
         raise CheckpointError(f"checkpoint {folder} has no tokenizer.json")

@@ -11,36 +11,53 @@ from ..config import Config, ConfigError, option
 class TrainConfig(Config):
     """Training loop: batch, schedule, optimizer, evaluation and checkpoints."""
 
-    batch_size: int = option(12, "sequences per optimizer step, the global batch (split over grad_accum "
-                                 "micro-steps and over DDP ranks)", low=1)
+    batch_size: int = option(
+        12,
+        "sequences per optimizer step, the global batch (split over grad_accum "
+        "micro-steps and over DDP ranks)",
+        low=1,
+    )
     max_steps: int = option(2000, "optimizer steps to train for (the run stops here)", low=0)
     lr: float = option(1e-3, "peak learning rate, reached after warmup_steps", low=0.0, low_open=True)
     min_lr: float = option(1e-4, "learning rate at the end of the cosine decay", low=0.0)
     warmup_steps: int = option(100, "linear warmup steps", low=0)
-    lr_decay_steps: int = option(0, "step where the cosine decay reaches min_lr (nanoGPT's lr_decay_iters); "
-                                    "0 means max_steps. Set it above max_steps to stop early on a longer "
-                                    "schedule", low=0)
-    weight_decay: float = option(0.1, "AdamW weight decay for matrices and embeddings (not biases or norms)",
-                                 low=0.0)
+    lr_decay_steps: int = option(
+        0,
+        "step where the cosine decay reaches min_lr (nanoGPT's lr_decay_iters); "
+        "0 means max_steps. Set it above max_steps to stop early on a longer "
+        "schedule",
+        low=0,
+    )
+    weight_decay: float = option(
+        0.1, "AdamW weight decay for matrices and embeddings (not biases or norms)", low=0.0
+    )
     grad_clip: float = option(1.0, "clip the global gradient norm to this (0 disables clipping)", low=0.0)
     betas: tuple[float, float] = option((0.9, 0.99), "AdamW betas (beta1,beta2)", low=0.0, high=0.999999)
     grad_accum: int = option(1, "micro-steps whose gradients are summed into one optimizer step", low=1)
-    eval_interval: int = option(250, "evaluate train and validation loss every this many steps "
-                                     "(and always at step 0 and the final step)", low=1)
+    eval_interval: int = option(
+        250,
+        "evaluate train and validation loss every this many steps (and always at step 0 and the final step)",
+        low=1,
+    )
     eval_batches: int = option(20, "batches per loss estimate (nanoGPT's eval_iters)", low=1)
-    checkpoint_interval: int = option(250, "write a checkpoint every this many steps (and at the final step)",
-                                      low=1)
+    checkpoint_interval: int = option(
+        250, "write a checkpoint every this many steps (and at the final step)", low=1
+    )
     keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep", low=1)
-    threads: int = option(1, "torch threads for training (the train command's --threads overrides it)",
-                          low=1, high=256)
-    seed: int | None = option(None, "seed for initialisation, batches and dropout (none: the run's seed, "
-                                    "--seed)", low=0)
+    threads: int = option(
+        1, "torch threads for training (the train command's --threads overrides it)", low=1, high=256
+    )
+    seed: int | None = option(
+        None, "seed for initialisation, batches and dropout (none: the run's seed, --seed)", low=0
+    )
 
     def validate(self) -> None:
         if self.min_lr > self.lr:
             raise ConfigError(f"min_lr: {self.min_lr:g} is above lr={self.lr:g}; it must be <= lr")
         if self.batch_size % self.grad_accum:
-            raise ConfigError(f"batch_size: {self.batch_size} is not divisible by grad_accum={self.grad_accum}")
+            raise ConfigError(
+                f"batch_size: {self.batch_size} is not divisible by grad_accum={self.grad_accum}"
+            )
 
     @property
     def decay_steps(self) -> int:

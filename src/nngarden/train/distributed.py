@@ -83,7 +83,9 @@ def session(device: str):
         return
     if device == "cuda":
         if torch.cuda.device_count() < dist.world:
-            raise ConfigError(f"device: {dist.world} processes but only {torch.cuda.device_count()} CUDA devices")
+            raise ConfigError(
+                f"device: {dist.world} processes but only {torch.cuda.device_count()} CUDA devices"
+            )
         torch.cuda.set_device(dist.local_rank)
         device, backend = f"cuda:{dist.local_rank}", "nccl"
     elif device == "cpu":

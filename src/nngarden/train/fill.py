@@ -29,6 +29,7 @@ def encode_with_masks(text: str, tokenizer, mask_id: int) -> tuple[list[int], li
 def fill_masks(model, tokenizer, mask_id: int, text: str, top: int = 5):
     """[(position, [(token text, probability), ...]), ...] and the text with each mask's best guess."""
     import torch
+
     ids, positions = encode_with_masks(text, tokenizer, mask_id)
     if not positions:
         raise ConfigError(f"--text: contains no {MASK_TOKEN}; put {MASK_TOKEN} where a token is to be filled")
@@ -36,7 +37,7 @@ def fill_masks(model, tokenizer, mask_id: int, text: str, top: int = 5):
         raise ConfigError(f"--text: {len(ids)} tokens, the model reads at most {model.config.block_size}")
     with torch.no_grad():
         logits, _ = model(torch.tensor([ids]))
-    logits[..., mask_id] = float("-inf")                   # [MASK] is never an answer
+    logits[..., mask_id] = float("-inf")  # [MASK] is never an answer
     probs = torch.softmax(logits[0], dim=-1)
     out, filled = [], list(ids)
     for pos in positions:
@@ -48,6 +49,7 @@ def fill_masks(model, tokenizer, mask_id: int, text: str, top: int = 5):
 
 def fill_command(args) -> int:
     from ..notes.bert import load_bert
+
     if args.top < 1:
         raise ConfigError(f"--top: got {args.top}, must be >= 1")
     model, tokenizer, state = load_bert(args.checkpoint)

@@ -50,13 +50,13 @@ class BatchSource(Protocol):
 
 @dataclass
 class TrainResult:
-    step: int                       # steps done when the loop returned
-    start_step: int                 # the step this invocation started from (0, or a checkpoint's)
-    finished: bool                  # reached max_steps
-    stopped_by: str | None          # "SIGTERM" / "SIGINT" when a signal stopped it
-    checkpoint: Path | None         # the newest checkpoint
-    evals: list[dict[str, Any]] = field(default_factory=list)   # rows with train_loss / val_loss
-    seconds: float = 0.0            # wall time of this invocation's training steps
+    step: int  # steps done when the loop returned
+    start_step: int  # the step this invocation started from (0, or a checkpoint's)
+    finished: bool  # reached max_steps
+    stopped_by: str | None  # "SIGTERM" / "SIGINT" when a signal stopped it
+    checkpoint: Path | None  # the newest checkpoint
+    evals: list[dict[str, Any]] = field(default_factory=list)  # rows with train_loss / val_loss
+    seconds: float = 0.0  # wall time of this invocation's training steps
     cpu_seconds: float = 0.0
     steps_run: int = 0
     threads: int = 1
@@ -102,8 +102,11 @@ def _trim_metrics(path: Path, resume_step: int | None) -> None:
     if resume_step is None:
         kept = []
     else:
-        kept = [r for r in rows if r.get("step", 0) < resume_step
-                or (r.get("step") == resume_step and "loss" not in r)]
+        kept = [
+            r
+            for r in rows
+            if r.get("step", 0) < resume_step or (r.get("step") == resume_step and "loss" not in r)
+        ]
     if len(kept) != len(rows) or resume_step is None:
         atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
@@ -116,6 +119,7 @@ class _TensorBoard:
         if enabled:
             try:
                 from torch.utils.tensorboard import SummaryWriter
+
                 self.writer = SummaryWriter(str(folder))
             except ImportError:
                 pass
@@ -132,8 +136,15 @@ class _TensorBoard:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, source: BatchSource, n_batches: int, batch_size: int, device: str,
-             dist: Dist, autocast=nullcontext) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module,
+    source: BatchSource,
+    n_batches: int,
+    batch_size: int,
+    device: str,
+    dist: Dist,
+    autocast=nullcontext,
+) -> dict[str, float]:
     """Mean loss over ``n_batches`` fixed batches of each split; ranks share the batches out."""
     was_training = model.training
     model.eval()
@@ -150,10 +161,23 @@ def evaluate(model: torch.nn.Module, source: BatchSource, n_batches: int, batch_
     return out
 
 
-def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, out_dir: Path, *, seed: int,
-                state: dict[str, Any], tokenizer_json: str | None = None, device: str = "cpu",
-                threads: int | None = None, compile: bool = False, bf16: bool = False, dist: Dist | None = None,
-                verbose: bool = False, progress: bool = False) -> TrainResult:
+def train_model(
+    model: torch.nn.Module,
+    source: BatchSource,
+    cfg: TrainConfig,
+    out_dir: Path,
+    *,
+    seed: int,
+    state: dict[str, Any],
+    tokenizer_json: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    compile: bool = False,
+    bf16: bool = False,
+    dist: Dist | None = None,
+    verbose: bool = False,
+    progress: bool = False,
+) -> TrainResult:
     """Train ``model`` on ``source`` as ``cfg`` says, checkpointing into ``out_dir/checkpoints``.
 
     ``state`` (JSON-able: the run's config, the model's spec) goes into every checkpoint, which makes a
@@ -167,10 +191,12 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
     device_type = device.split(":")[0]
     if bf16 and device_type != "cuda":
         raise ConfigError("--bf16: bf16 autocast is offered on CUDA only; on this device train in fp32")
-    micro_batch = cfg.batch_size // cfg.grad_accum           # global sequences per micro-step
+    micro_batch = cfg.batch_size // cfg.grad_accum  # global sequences per micro-step
     if micro_batch % dist.world:
-        raise ConfigError(f"train.batch_size: {cfg.batch_size} / grad_accum {cfg.grad_accum} = {micro_batch} "
-                          f"sequences per micro-step cannot be split over {dist.world} processes")
+        raise ConfigError(
+            f"train.batch_size: {cfg.batch_size} / grad_accum {cfg.grad_accum} = {micro_batch} "
+            f"sequences per micro-step cannot be split over {dist.world} processes"
+        )
     per_rank = micro_batch // dist.world
     rank_slice = slice(dist.rank * per_rank, (dist.rank + 1) * per_rank)
 
@@ -188,8 +214,10 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
     if latest is not None:
         saved = ckpt.read_state(latest)
         if saved.get("model") != state.get("model"):
-            raise ConfigError(f"checkpoint {latest} holds a different model ({saved.get('model')}) than this "
-                              f"config builds ({state.get('model')}); use another output folder")
+            raise ConfigError(
+                f"checkpoint {latest} holds a different model ({saved.get('model')}) than this "
+                f"config builds ({state.get('model')}); use another output folder"
+            )
         ckpt.load_model_state(latest, model, saved)
         ckpt.load_optimizer_state(latest, optimizer, saved)
         per_rank_rng = saved.get("rng_per_rank")
@@ -199,10 +227,12 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
             ckpt.set_rng_state(saved["rng"])
         start_step = int(saved["step"])
         if start_step > cfg.max_steps:
-            raise ConfigError(f"train.max_steps: {cfg.max_steps} is below the step of the newest checkpoint "
-                              f"({start_step}) in {ckpt_dir}; raise it or use another output folder")
+            raise ConfigError(
+                f"train.max_steps: {cfg.max_steps} is below the step of the newest checkpoint "
+                f"({start_step}) in {ckpt_dir}; raise it or use another output folder"
+            )
     elif dist.active:
-        torch.manual_seed(seed * 1000 + dist.rank)           # dropout differs per rank, reproducibly
+        torch.manual_seed(seed * 1000 + dist.rank)  # dropout differs per rank, reproducibly
     metrics_path = out_dir / "metrics.jsonl"
     if dist.is_main:
         _trim_metrics(metrics_path, start_step if latest is not None else None)
@@ -216,7 +246,10 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
     trainer = core
     if dist.active:
         from torch.nn.parallel import DistributedDataParallel
-        trainer = DistributedDataParallel(core, device_ids=[dist.local_rank] if device_type == "cuda" else None)
+
+        trainer = DistributedDataParallel(
+            core, device_ids=[dist.local_rank] if device_type == "cuda" else None
+        )
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if bf16 else nullcontext
     params = [p for p in model.parameters() if p.requires_grad]
     tokens_per_step = cfg.batch_size * _sequence_length(source, cfg)
@@ -226,20 +259,29 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
         path = None
         if dist.is_main:
             body = dict(state)
-            body.update(rng=ckpt.rng_state(), data={
-                "sampler": "batches drawn from (seed, step, micro-step): no cursor to restore",
-                "seed": seed, "next_step": step, "batch_size": cfg.batch_size,
-                "grad_accum": cfg.grad_accum, "world_size": dist.world})
+            body.update(
+                rng=ckpt.rng_state(),
+                data={
+                    "sampler": "batches drawn from (seed, step, micro-step): no cursor to restore",
+                    "seed": seed,
+                    "next_step": step,
+                    "batch_size": cfg.batch_size,
+                    "grad_accum": cfg.grad_accum,
+                    "world_size": dist.world,
+                },
+            )
             if rngs is not None:
                 body["rng_per_rank"] = rngs
-            path = ckpt.save_checkpoint(ckpt_dir, step, model, optimizer, body, tokenizer_json,
-                                        keep=cfg.keep_checkpoints)
+            path = ckpt.save_checkpoint(
+                ckpt_dir, step, model, optimizer, body, tokenizer_json, keep=cfg.keep_checkpoints
+            )
         dist.barrier()
         return path
 
     bar = None
     if progress and dist.is_main and sys.stderr.isatty():
         from tqdm import tqdm
+
         bar = tqdm(total=cfg.max_steps, initial=start_step, unit="step", dynamic_ncols=True)
         say = bar.write if verbose else say
 
@@ -249,7 +291,7 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
     stopped_by = None
     with _StopOnSignal() as stop:
         while True:
-            fresh_here = step == start_step and latest is not None   # this step was done before the checkpoint
+            fresh_here = step == start_step and latest is not None  # this step was done before the checkpoint
             if not fresh_here and (step % cfg.eval_interval == 0 or step == cfg.max_steps):
                 t_eval = time.perf_counter()
                 losses = evaluate(core, source, cfg.eval_batches, cfg.batch_size, device, dist, autocast)
@@ -257,9 +299,16 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
                 if log:
                     log.log(step, **row)
                 board.add(step, losses)
-                say(f"step {step}: train loss {losses['train_loss']:.4f}, val loss {losses['val_loss']:.4f}"
-                    + (f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "
-                       f"{threads} thread{'s' if threads > 1 else ''})" if steps_run else ""), flush=True)
+                say(
+                    f"step {step}: train loss {losses['train_loss']:.4f}, val loss {losses['val_loss']:.4f}"
+                    + (
+                        f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "
+                        f"{threads} thread{'s' if threads > 1 else ''})"
+                        if steps_run
+                        else ""
+                    ),
+                    flush=True,
+                )
             if not fresh_here and (step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps):
                 save(step)
                 last_saved = step
@@ -294,10 +343,15 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
             loss_value = dist.mean(float(loss_sum.item()) / cfg.grad_accum, device)
             bad = dist.any([not (math.isfinite(loss_value) and math.isfinite(grad_norm))], device)[0]
             if bad:
-                where = (f"the last good checkpoint is {ckpt.latest_checkpoint(ckpt_dir)}"
-                         if ckpt.latest_checkpoint(ckpt_dir) else "no checkpoint was written yet")
-                message = (f"non-finite training loss at step {step} (loss {loss_value}, gradient norm "
-                           f"{grad_norm}); stopped before updating the weights; {where}")
+                where = (
+                    f"the last good checkpoint is {ckpt.latest_checkpoint(ckpt_dir)}"
+                    if ckpt.latest_checkpoint(ckpt_dir)
+                    else "no checkpoint was written yet"
+                )
+                message = (
+                    f"non-finite training loss at step {step} (loss {loss_value}, gradient norm "
+                    f"{grad_norm}); stopped before updating the weights; {where}"
+                )
                 if log:
                     log.log(step, nonfinite=True, lr=lr)
                 if bar is not None:
@@ -308,9 +362,15 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
             optimizer.zero_grad(set_to_none=True)
             dt, dc = time.perf_counter() - t0, time.process_time() - c0
             wall, cpu, steps_run = wall + dt, cpu + dc, steps_run + 1
-            row = {"loss": loss_value, "lr": lr, "grad_norm": grad_norm, "ms_per_step": round(1000 * dt, 3),
-                   "cpu_ms_per_step": round(1000 * dc, 3), "tokens_per_s": round(tokens_per_step / dt, 1),
-                   "threads": threads}
+            row = {
+                "loss": loss_value,
+                "lr": lr,
+                "grad_norm": grad_norm,
+                "ms_per_step": round(1000 * dt, 3),
+                "cpu_ms_per_step": round(1000 * dc, 3),
+                "tokens_per_s": round(tokens_per_step / dt, 1),
+                "threads": threads,
+            }
             if log:
                 log.log(step, **row)
             board.add(step, {"loss": loss_value, "lr": lr})
@@ -322,9 +382,18 @@ def train_model(model: torch.nn.Module, source: BatchSource, cfg: TrainConfig, o
         bar.close()
     board.close()
     evals = [r for r in read_metrics(metrics_path) if "val_loss" in r] if dist.is_main else []
-    return TrainResult(step=step, start_step=start_step, finished=step >= cfg.max_steps and stopped_by is None,
-                       stopped_by=stopped_by, checkpoint=ckpt.latest_checkpoint(ckpt_dir), evals=evals,
-                       seconds=wall, cpu_seconds=cpu, steps_run=steps_run, threads=threads)
+    return TrainResult(
+        step=step,
+        start_step=start_step,
+        finished=step >= cfg.max_steps and stopped_by is None,
+        stopped_by=stopped_by,
+        checkpoint=ckpt.latest_checkpoint(ckpt_dir),
+        evals=evals,
+        seconds=wall,
+        cpu_seconds=cpu,
+        steps_run=steps_run,
+        threads=threads,
+    )
 
 
 def _sequence_length(source: BatchSource, cfg: TrainConfig) -> int:

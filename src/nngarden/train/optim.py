@@ -16,8 +16,7 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
 def fused_available(device: str) -> bool:
@@ -37,8 +36,10 @@ def fused_available(device: str) -> bool:
         return False
 
 
-def adamw(model: torch.nn.Module, lr: float, betas: tuple[float, float], weight_decay: float,
-          device: str) -> torch.optim.AdamW:
+def adamw(
+    model: torch.nn.Module, lr: float, betas: tuple[float, float], weight_decay: float, device: str
+) -> torch.optim.AdamW:
     fused = fused_available(device)
-    return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=tuple(betas),
-                             **({"fused": True} if fused else {}))
+    return torch.optim.AdamW(
+        param_groups(model, weight_decay), lr=lr, betas=tuple(betas), **({"fused": True} if fused else {})
+    )

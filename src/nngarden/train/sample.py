@@ -32,7 +32,9 @@ def sample_command(args) -> int:
     block = model.config.block_size
     idx = torch.tensor([prompt[-block:]], dtype=torch.long, device=device)
     generator = torch.Generator(device=device).manual_seed(args.seed)
-    out = model.generate(idx, args.tokens, temperature=args.temperature, top_k=args.top_k, generator=generator)
-    sys.stdout.write(args.prompt + tokenizer.decode(out[0, idx.size(1):].tolist()) + "\n")
+    out = model.generate(
+        idx, args.tokens, temperature=args.temperature, top_k=args.top_k, generator=generator
+    )
+    sys.stdout.write(args.prompt + tokenizer.decode(out[0, idx.size(1) :].tolist()) + "\n")
     sys.stdout.flush()
     return 0

@@ -15,5 +15,5 @@ def lr_at(step: int, lr: float, min_lr: float, warmup_steps: int, decay_steps: i
         return lr * (step + 1) / (warmup_steps + 1)
     if step >= decay_steps:
         return min_lr
-    progress = (step - warmup_steps) / max(1, decay_steps - warmup_steps)   # 0 -> 1
+    progress = (step - warmup_steps) / max(1, decay_steps - warmup_steps)  # 0 -> 1
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (lr - min_lr)
