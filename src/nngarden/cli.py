@@ -1,4 +1,4 @@
-"""The ``nngarden`` command: list | run | report | serve | train | sample | fill.
+"""The ``nngarden`` command: list | run | rejudge | report | serve | train | sample | fill.
 
 Exit codes: 0 when the command completed (whatever the verdicts), 2 for bad input (one clear line, no
 traceback), 1 for any other error.
@@ -140,6 +140,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         "--out", type=Path, default=DEFAULT_SITE, help="where the site is written (default garden/)"
     )
 
+    rejudge = sub.add_parser(
+        "rejudge",
+        help="recompute a run's verdicts and figures from its cached stages, without training",
+        formatter_class=fmt,
+        description="Recompute findings.json and figures/ of a run directory from its cached stages "
+        "(nothing is trained; a checkpoint may be loaded for inference). The provenance records which "
+        "commit judged.",
+    )
+    rejudge.add_argument("run_dir", type=Path, help="a note's run directory (holding stages/ and config.json)")
+
     serve = sub.add_parser("serve", help="serve the built garden on 127.0.0.1", formatter_class=fmt)
     serve.add_argument(
         "--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free port)"
@@ -207,7 +217,7 @@ def cmd_list(args) -> int:
 
     for slug, note in all_notes().items():
         print(f"{slug}: {note.title}")
-        for cid, statement in note.claims.items():
+        for cid, statement in note.statements.items():
             print(f"    {cid}: {statement}")
     return 0
 
@@ -331,6 +341,26 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_rejudge(args) -> int:
+    import json
+
+    from .notes import get_note
+    from .runs import rejudge_run
+
+    config_path = args.run_dir / "config.json"
+    try:
+        slug = json.loads(config_path.read_text())["note"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"{args.run_dir} is not a note's run directory (no readable config.json)") from None
+    note = get_note(slug)
+    t0 = time.perf_counter()
+    findings = rejudge_run(note, args.run_dir)
+    print(f"{note.slug}: rejudged in {time.perf_counter() - t0:.1f}s -> {args.run_dir / 'findings.json'}")
+    for claim in findings["claims"]:
+        print(f"    {claim['verdict']:>12}  {claim['id']}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .garden.serve import serve
 
@@ -376,6 +406,7 @@ COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
     "report": cmd_report,
+    "rejudge": cmd_rejudge,
     "serve": cmd_serve,
     "train": cmd_train,
     "sample": cmd_sample,

@@ -150,6 +150,10 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+class StageMissing(ConfigError):
+    """Rejudging needs a stage that the run directory has not cached."""
+
+
 @dataclass
 class RunContext:
     """What a note's ``run`` gets besides its config: where to write, which device, how to log."""
@@ -160,6 +164,8 @@ class RunContext:
     threads: int = 1
     force: bool = False
     progress: bool = False
+    cached_only: bool = False  # rejudging: every stage must already be cached, nothing is computed
+    figures_folder: str = "figures"  # rejudging draws into a fresh folder, swapped in when complete
     _metrics: MetricsLog | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,7 +176,7 @@ class RunContext:
 
     @property
     def figures_dir(self) -> Path:
-        return self.run_dir / "figures"
+        return self.run_dir / self.figures_folder
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -179,11 +185,13 @@ class RunContext:
     def figure(self, name: str) -> tuple[Path, str]:
         """(absolute path, path relative to the run dir) for a figure file named ``name``."""
         path = self.figures_dir / name
-        return path, str(path.relative_to(self.run_dir))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path, str(Path("figures") / name)
 
     def log(self, step: int, **values: Any) -> None:
-        """Append one metrics row (JSON-serialisable values) to ``metrics.jsonl``."""
-        self._metrics.log(step, **values)
+        """Append one metrics row (JSON-serialisable values) to ``metrics.jsonl`` (not when rejudging)."""
+        if not self.cached_only:
+            self._metrics.log(step, **values)
 
     def metrics(self) -> list[dict[str, Any]]:
         return self._metrics.read()
@@ -191,7 +199,8 @@ class RunContext:
     def stage(self, name: str, compute: Callable[[], Any]) -> Any:
         """Run ``compute`` once per run directory and cache its JSON result under ``stages/``.
 
-        A run killed half-way resumes here: finished stages are read back, not recomputed.
+        A run killed half-way resumes here: finished stages are read back, not recomputed. When
+        rejudging (``cached_only``), a stage that is not cached raises :class:`StageMissing`.
         """
         path = self.run_dir / "stages" / f"{name}.json"
         if path.exists() and not self.force:
@@ -199,6 +208,8 @@ class RunContext:
                 return json.loads(path.read_text())["result"]
             except (json.JSONDecodeError, KeyError):
                 pass  # a damaged stage file is recomputed
+        if self.cached_only:
+            raise StageMissing(f"{self.run_dir} has no cached stage {name!r}; run the note to compute it")
         result = compute()
         atomic_write_text(path, json.dumps({"result": result}, allow_nan=True))
         return result
@@ -258,7 +269,7 @@ def run_note(
     seed_everything(getattr(config, "seed", 0))
     ctx = RunContext(run_dir, preset=preset, device=device, threads=threads, force=False, progress=progress)
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    findings: Findings = note.run(config, ctx)
+    findings: Findings = note.findings(config, ctx)
     findings.note, findings.title = note.slug, note.title
     findings.metrics.setdefault("wall_seconds", time.perf_counter() - wall0)
     findings.metrics.setdefault("cpu_seconds", time.process_time() - cpu0)
@@ -275,8 +286,83 @@ def run_note(
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     data = findings.to_dict()
-    problems = validate_findings(data, list(note.claims))
+    problems = validate_findings(data, note.claim_ids)
     if problems:
         raise RuntimeError(f"note {note.slug} broke the findings contract: " + "; ".join(problems))
     findings.write(findings_path)
     return data, False
+
+
+def rejudge_run(note, run_dir: Path) -> dict[str, Any]:
+    """Recompute a finished or interrupted run's verdicts and figures from its cached stages.
+
+    Nothing is trained: every stage the note's ``measure`` asks for must be cached (else
+    :class:`StageMissing`, a ConfigError). ``findings.json`` and ``figures/`` are replaced atomically; the
+    provenance keeps the run's own record and adds which commit judged, and when.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "stages").is_dir() or not any((run_dir / "stages").glob("*.json")):
+        raise ConfigError(f"{run_dir} holds no cached stages to rejudge (is it a run directory of a note?)")
+    if note.run is not None:
+        raise ConfigError(
+            f"note {note.slug} is not yet split into measure, judge and draw; it cannot rejudge"
+        )
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+        config = note.config_cls.from_dict(saved["config"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ConfigError(
+            f"{run_dir / 'config.json'} cannot be read as a {note.slug} config: {err}"
+        ) from None
+    if saved.get("note") != note.slug:
+        raise ConfigError(f"{run_dir} is a run of {saved.get('note')!r}, not of {note.slug!r}")
+    old: dict[str, Any] = {}
+    if (run_dir / "findings.json").exists():
+        old = json.loads((run_dir / "findings.json").read_text())
+    provenance = dict(old.get("provenance") or {})
+    metrics_before = dict(old.get("metrics") or {})
+    fresh = f".figures-rejudge-{os.getpid()}"
+    shutil.rmtree(run_dir / fresh, ignore_errors=True)
+    threads = set_threads(int(provenance.get("threads", 1)))
+    ctx = RunContext(
+        run_dir, preset=saved.get("preset", "quick"), threads=threads, cached_only=True, figures_folder=fresh
+    )
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    try:
+        findings = note.findings(config, ctx)
+    except BaseException:
+        shutil.rmtree(run_dir / fresh, ignore_errors=True)
+        raise
+    findings.note, findings.title = note.slug, note.title
+    for key in ("wall_seconds", "cpu_seconds"):  # the run's own cost, not the rejudging's
+        if key in metrics_before:
+            findings.metrics.setdefault(key, metrics_before[key])
+    for key, value in (
+        ("preset", ctx.preset),
+        ("seed", int(getattr(config, "seed", 0))),
+        ("threads", threads),
+        ("seconds", None),
+        ("commit", None),
+        ("versions", package_versions(note.packages)),
+    ):
+        provenance.setdefault(key, value)
+    provenance["judged"] = {
+        "commit": git_commit(),
+        "at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_seconds": round(time.process_time() - cpu0, 3),
+        "seconds": round(time.perf_counter() - wall0, 3),
+    }
+    findings.provenance = provenance
+    data = findings.to_dict()
+    problems = validate_findings(data, note.claim_ids)
+    if problems:
+        shutil.rmtree(run_dir / fresh, ignore_errors=True)
+        raise RuntimeError(f"note {note.slug} broke the findings contract: " + "; ".join(problems))
+    # the new figures folder is swapped in whole, then findings.json is replaced atomically
+    old_figures = run_dir / f".figures-old-{os.getpid()}"
+    if (run_dir / "figures").exists():
+        os.replace(run_dir / "figures", old_figures)
+    os.replace(run_dir / fresh, run_dir / "figures")
+    findings.write(run_dir / "findings.json")
+    shutil.rmtree(old_figures, ignore_errors=True)
+    return data

@@ -52,7 +52,7 @@ def fake_notes() -> dict[str, Note]:
         "Alpha note",
         {"first": "Alpha's first claim.", "second": "Alpha's second claim."},
         FakeConfig,
-        _no_run,
+        run=_no_run,
         summary="Alpha measures two things about attention.",
         links=("beta", "nowhere"),
     )
@@ -61,7 +61,7 @@ def fake_notes() -> dict[str, Note]:
         "Beta note",
         {"only": "Beta's only claim."},
         FakeConfig,
-        _no_run,
+        run=_no_run,
         summary="Beta is linked from alpha.",
     )
     gamma = Note(
@@ -69,7 +69,7 @@ def fake_notes() -> dict[str, Note]:
         "Gamma note",
         {"pending": "Gamma's claim, not measured yet."},
         FakeConfig,
-        _no_run,
+        run=_no_run,
         summary="Gamma has no run.",
     )
     return {"alpha": alpha, "beta": beta, "gamma": gamma}

@@ -258,7 +258,7 @@ CURVE = Note(
     "Curve note",
     {"decreases": "The loss decreases."},
     CurveConfig,
-    _run_curve,
+    run=_run_curve,
     summary="A curve through the real runner.",
     links=("alpha",),
 )

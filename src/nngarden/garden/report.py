@@ -141,7 +141,7 @@ def load_run(findings_path: Path, notes: dict) -> Run | str:
     problems = _shape_problems(data)
     if not problems:
         note = notes.get(data["note"])
-        problems = validate_findings(data, list(note.claims) if note is not None else None)
+        problems = validate_findings(data, note.claim_ids if note is not None else None)
     if problems:
         return "; ".join(problems)
     finished, text = _finished_time(data, findings_path)
@@ -303,8 +303,15 @@ def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str,
     }
     if run is None:
         entry["claims"] = [
-            {"id": cid, "statement": statement, "verdict": "not run", "evidence": [], "criterion": ""}
-            for cid, statement in note.claims.items()
+            {
+                "id": cid,
+                "statement": statement,
+                "verdict": "not run",
+                "evidence": [],
+                "criterion": "",
+                "kind": note.kind(cid) or "unclassified",
+            }
+            for cid, statement in note.statements.items()
         ]
         entry["counts"] = {}
         return entry
@@ -316,6 +323,7 @@ def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str,
             "verdict": c["verdict"],
             "evidence": _numbers(c.get("evidence", {})),
             "criterion": c.get("criterion", ""),
+            "kind": c.get("kind") or "unclassified",  # findings written before claims had kinds
         }
         for c in data["claims"]
     ]

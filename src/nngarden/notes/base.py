@@ -1,16 +1,19 @@
-"""The note contract: slug, title, claims, a Config with presets, and ``run(config, ctx) -> Findings``.
+"""The note contract: slug, title, claims declared as data, a Config with presets, and the package
+that measures, judges and draws.
 
-A note module defines ``NOTE = Note(...)``; the registry in ``nngarden.notes`` finds it by itself, so
-adding a note means adding one module.
+A note package defines ``NOTE = Note(...)`` in its ``__init__``; the registry in ``nngarden.notes``
+finds it by itself, so adding a note means adding one package (see docs/adding-a-note.md).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import Config, option
-from ..findings import Findings
+from ..findings import Claim, ClaimSpec, Findings, judge_claims
 from ..runs import RunContext
 
 
@@ -46,13 +49,76 @@ class NoteConfig(Config):
 
 @dataclass
 class Note:
+    """A note: its page (slug, title, claims declared as data, summary) and the package that measures it.
+
+    A note is a package ``notes/<slug with '-' as '_'>/`` with, in reading order: ``__init__.py`` (this
+    ``Note`` and its claim specs), ``config.py`` (presets), ``experiment.py`` (``measure(cfg, ctx)``:
+    stages that return plain JSON-able results, the only code that trains, and optionally
+    ``metrics(cfg, results)``), ``claims.py`` (``JUDGES``: one judge function per claim id, taking the
+    results, the claim's thresholds and the config) and ``figures.py`` (``draw(cfg, results, ctx)``,
+    returning the figure paths). The modules are imported when the note runs, not when it is listed,
+    so ``nngarden list`` stays cheap.
+    """
+
     slug: str
     title: str
-    claims: dict[str, str]  # claim id -> one-sentence statement
+    claims: tuple[ClaimSpec, ...]
     config_cls: type[NoteConfig]
-    run: Callable[[NoteConfig, RunContext], Findings]
+    package: str = ""  # the note package's module name (``__name__`` of its __init__)
     summary: str = ""  # a paragraph for the garden page
     links: tuple[str, ...] = ()  # slugs of related notes
     quick_decides: tuple[str, ...] = ()  # claim ids the quick preset must decide
     packages: tuple[str, ...] = ()  # extra packages whose versions go into provenance
     train: Callable | None = field(default=None, repr=False)  # `nngarden train SLUG`, when the note has one
+    run: Callable | None = field(default=None, repr=False)  # legacy single-module notes (being converted)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.claims, dict):  # a legacy note: id -> statement
+            return
+        ids = [spec.id for spec in self.claims]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"note {self.slug}: duplicate claim ids {ids}")
+
+    # --- the page -----------------------------------------------------------------------------
+    @property
+    def claim_ids(self) -> list[str]:
+        return list(self.statements)
+
+    @property
+    def statements(self) -> dict[str, str]:
+        """claim id -> one-sentence statement."""
+        if isinstance(self.claims, dict):
+            return dict(self.claims)
+        return {spec.id: spec.statement for spec in self.claims}
+
+    def kind(self, claim_id: str) -> str:
+        """``finding`` or ``check`` (empty for a legacy note)."""
+        if isinstance(self.claims, dict):
+            return ""
+        return next(spec.kind for spec in self.claims if spec.id == claim_id)
+
+    # --- measure -> judge -> draw ---------------------------------------------------------------
+    def module(self, name: str):
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def measure(self, config: NoteConfig, ctx: RunContext) -> dict[str, Any]:
+        return self.module("experiment").measure(config, ctx)
+
+    def judge(self, config: NoteConfig, results: dict[str, Any]) -> list[Claim]:
+        return judge_claims(self.claims, self.module("claims").JUDGES, results, config)
+
+    def draw(self, config: NoteConfig, results: dict[str, Any], ctx: RunContext) -> list[str]:
+        return self.module("figures").draw(config, results, ctx)
+
+    def metrics(self, config: NoteConfig, results: dict[str, Any]) -> dict[str, float]:
+        experiment = self.module("experiment")
+        return dict(experiment.metrics(config, results)) if hasattr(experiment, "metrics") else {}
+
+    def findings(self, config: NoteConfig, ctx: RunContext) -> Findings:
+        """Measure (stages cached in the run directory), judge every claim, draw the figures."""
+        if self.run is not None:
+            return self.run(config, ctx)
+        results = self.measure(config, ctx)
+        claims = self.judge(config, results)
+        figures = self.draw(config, results, ctx)
+        return Findings(claims=claims, metrics=self.metrics(config, results), figures=figures)
