@@ -148,7 +148,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         "(nothing is trained; a checkpoint may be loaded for inference). The provenance records which "
         "commit judged.",
     )
-    rejudge.add_argument("run_dir", type=Path, help="a note's run directory (holding stages/ and config.json)")
+    rejudge.add_argument("run_dir", type=Path, help="a run directory (stages/, config.json)")
 
     serve = sub.add_parser("serve", help="serve the built garden on 127.0.0.1", formatter_class=fmt)
     serve.add_argument(

@@ -28,7 +28,7 @@ def low_rank_matrix(n_rows: int, n_cols: int, rank: int, rng: np.random.Generato
 
 
 def random_mask(n_rows: int, n_cols: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """A boolean (n_rows, n_cols) mask with exactly ``count`` entries set, drawn uniformly without replacement."""
+    """A boolean (n_rows, n_cols) mask with exactly ``count`` entries set, uniformly without replacement."""
     total = n_rows * n_cols
     if count < 1 or count > total:
         raise ConfigError(f"observations: got {count}, must be between 1 and n_rows * n_cols = {total}")

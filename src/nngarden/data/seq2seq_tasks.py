@@ -124,7 +124,7 @@ def date_words(day: _dt.date, order: str) -> list[str]:
 
 
 def date_pairs(n: int, rng: np.random.Generator, first_year: int = 1100, last_year: int = 2099) -> list[Pair]:
-    """``n`` random dates between 1 January ``first_year`` and 31 December ``last_year``, random word order."""
+    """``n`` random dates from 1 January ``first_year`` to 31 December ``last_year``, random word order."""
     if not 1 <= first_year <= last_year <= 9999:
         raise ConfigError(
             f"first_year/last_year: got {first_year}/{last_year}, need 1 <= first <= last <= 9999"
@@ -153,7 +153,7 @@ def date_vocabs() -> tuple[Vocab, Vocab]:
 
 # --- sampling, batching ---------------------------------------------------------------------------
 class TaskSampler:
-    """Fresh pairs on demand: algorithmic tasks with source lengths uniform in [min_len, max_len], or dates."""
+    """Fresh pairs on demand: algorithmic tasks, source lengths uniform in [min_len, max_len], or dates."""
 
     def __init__(self, task: str, n_symbols: int = 20, min_len: int = 5, max_len: int = 30, seed: int = 0):
         if task not in TASKS:

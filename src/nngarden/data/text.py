@@ -300,7 +300,8 @@ class TextData:
                 raise ConfigError(
                     f"{field}: the text is too short: its {name} split has {len(part)} tokens but one "
                     f"sequence needs block_size + 1 = {need} (the corpus has {len(ids)} tokens, split "
-                    f"{TRAIN_FRACTION:.0%}/{1 - TRAIN_FRACTION:.0%}); use a longer text or a smaller model.block_size"
+                    f"{TRAIN_FRACTION:.0%}/{1 - TRAIN_FRACTION:.0%}); use a longer text or a smaller "
+                    "model.block_size"
                 )
         return data
 

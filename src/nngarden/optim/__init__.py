@@ -1,4 +1,4 @@
-"""What torch.optim lacks: accelerated methods, Bregman-Lagrangian discretizations, their ODEs, test problems."""
+"""What torch.optim lacks: accelerated methods, Bregman-Lagrangian discretizations, ODEs, test problems."""
 
 from .accelerated import BregmanNaive, BregmanRateMatching, HeavyBall, NesterovConvex
 from .ode import euler_discretization, predicted_divergence_time, solve_bregman_ode

@@ -174,7 +174,10 @@ class LessardFunction:
 
     @property
     def heavy_ball_tuning(self) -> tuple[float, float]:
-        """(lr, momentum) optimal for quadratics with these m, L: 4/(sqrt L + sqrt m)^2, ((sqrt k - 1)/(sqrt k + 1))^2."""
+        """(lr, momentum) optimal for quadratics with these m, L.
+
+        lr = 4/(sqrt L + sqrt m)^2, momentum = ((sqrt k - 1)/(sqrt k + 1))^2 with k = L/m.
+        """
         sl, sm = math.sqrt(self.L), math.sqrt(self.m)
         kappa = self.L / self.m
         return 4 / (sl + sm) ** 2, ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
