@@ -1,19 +1,26 @@
-"""The transformers note: its data, its order-blind model, and its measurements."""
+"""The transformers note: its data, its order-blind model, its measurements, and its run."""
+
+import json
 
 import pytest
 import torch
 
 from nngarden.config import ConfigError
-from nngarden.notes.transformers import (
+from nngarden.notes.transformers import NOTE
+from nngarden.notes.transformers import experiment as transformers_experiment
+from nngarden.notes.transformers.config import TransformersConfig
+from nngarden.notes.transformers.experiment import (
     SortednessClassifier,
-    TransformersConfig,
     accuracy,
     equivariance_error,
     measure_convex,
     measure_relative,
     paired_set,
     random_batch,
+    train_arm,
 )
+from nngarden.runs import RunContext, rejudge_run, run_note
+from nngarden.train import fit as fit_module
 
 
 def _is_sorted(rows):
@@ -111,3 +118,44 @@ def test_config_errors_name_the_field():
         TransformersConfig(pe_positions=64, pe_dim=64, max_offset=8)
     with pytest.raises(ConfigError, match="hard_fraction"):
         TransformersConfig().with_overrides(["hard_fraction=2"])
+
+
+def test_an_encoder_trains_through_fit_on_the_run_device_and_logs_its_curves(tmp_path):
+    cfg = TransformersConfig.tiny().with_overrides(["steps=12", "eval_interval=5"])
+    ctx = RunContext(tmp_path)
+    seen = []
+    with fit_module.record_fits(lambda model, batch, device: seen.append((device, batch[0].device.type))):
+        result = train_arm(cfg, "sinusoidal", 0, ctx)
+    assert seen == [("cpu", "cpu")]
+    assert 0 <= result["test_acc"] <= 1 and result["feature_error"] > 0
+    rows = ctx.metrics()
+    assert {row["run"] for row in rows} == {"sinusoidal-seed0"}
+    evaluations = [row for row in rows if "val_acc" in row]
+    assert [row["step"] for row in evaluations] == [0, 5, 10, 12]
+    assert {"val_loss", "train_cpu_seconds", "wall_seconds"} <= set(evaluations[0])
+    assert {"train_loss", "lr", "train_cpu_seconds", "wall_seconds"} <= set(
+        next(row for row in rows if "train_loss" in row)
+    )
+    assert evaluations[-1]["val_acc"] == result["val_acc"]
+
+
+def test_the_tiny_run_rejudges_from_its_stages_without_training(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    data, _ = run_note(NOTE, TransformersConfig.tiny(), run_dir, preset="tiny")
+    assert [c["id"] for c in data["claims"]] == [spec.id for spec in NOTE.claims]
+    assert {c["id"]: c["kind"] for c in data["claims"]} == {
+        "convex-combination": "check",
+        "relative-position": "check",
+        "needs-position": "finding",
+        "needs-position-check": "check",
+    }
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("rejudge must not train")
+
+    monkeypatch.setattr(transformers_experiment, "fit", no_training)
+    after = rejudge_run(NOTE, run_dir)
+    assert [c["verdict"] for c in after["claims"]] == [c["verdict"] for c in data["claims"]]
+    assert [c["evidence"] for c in after["claims"]] == [c["evidence"] for c in data["claims"]]
+    assert after["figures"] == data["figures"]
+    assert json.loads((run_dir / "findings.json").read_text())["claims"] == after["claims"]
