@@ -81,3 +81,7 @@ def test_verses_stage_skips_with_a_reason_when_the_corpus_is_absent(monkeypatch,
     monkeypatch.setattr(sword, "sword_status", lambda *a, **k: (False, "the SWORD corpus is not installed"))
     out = note_experiment.verses_stage(RunContext(tmp_path), Seq2SeqNoteConfig.tiny(), seed=0)
     assert out == {"skipped": "the SWORD corpus is not installed"}
+
+
+def test_loss_curve_averages_each_window_of_steps_and_ends_at_the_last_step():
+    assert note_experiment._window_means([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [[2, 1.5], [4, 3.5], [5, 5.0]]

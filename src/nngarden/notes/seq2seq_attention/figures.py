@@ -48,14 +48,15 @@ def _trained_models(results) -> list[dict]:
     return sorted(models, key=lambda r: r["name"])
 
 
-def _training_curves(ctx, results, figures: list[str]) -> None:
+def _training_curves(cfg, ctx, results, figures: list[str]) -> None:
     with figure(ctx, "training_curves.png", figures) as (fig, ax):
         for r in _trained_models(results):
             steps, losses = zip(*r["curve"]) if r["curve"] else ((), ())
             ax.plot(steps, losses, label=r["name"])
         ax.set_yscale("log")
         ax.set_xlabel("training step (optimizer updates)")
-        ax.set_ylabel("teacher-forced cross-entropy of a training batch (nats/token)")
+        ax.set_ylabel("teacher-forced cross-entropy (nats/token)")
+        ax.set_title(f"training loss, mean over windows of {cfg.log_every} batches", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
 
@@ -94,6 +95,6 @@ def draw(cfg, results, ctx) -> list[str]:
     figures: list[str] = []
     _accuracy_vs_length(ctx, results, figures)
     _attention_heatmaps(ctx, results, figures)
-    _training_curves(ctx, results, figures)
+    _training_curves(cfg, ctx, results, figures)
     _translation_vs_length(ctx, results, figures)
     return figures
