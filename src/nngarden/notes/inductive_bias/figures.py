@@ -95,9 +95,12 @@ def figure_mnist_bars(ctx, figures: list[str], acc: dict, models: tuple[str, ...
                 label="published" if i == 0 else None,
             )
         ax.set_xticks(x, models)
+        ax.set_xlabel("classifier")
         ax.set_ylabel("test accuracy (%)")
         ax.set_ylim(0, 100)
-        ax.set_title("MNIST-1D test accuracy (mean over seeds; error bars +- half the seed range)", fontsize=10)
+        ax.set_title(
+            "MNIST-1D test accuracy (mean over seeds; error bars +- half the seed range)", fontsize=10
+        )
         ax.legend(fontsize=8, loc="upper left")
 
 
