@@ -1,24 +1,23 @@
-"""The inductive-bias note: its measurements, the criteria its verdicts follow, and the tiny run."""
+"""The inductive-bias measurements: invariance errors, padded lists, classifier training through fit()
+(step s is the model after s updates), the presets, and the tiny run with its rejudge."""
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
+from nngarden import cli
 from nngarden.config import ConfigError
 from nngarden.data.graphs import sort_lists
+from nngarden.data.mnist1d import load_mnist1d
 from nngarden.findings import validate_findings
 from nngarden.notes import get_note
-from nngarden.notes.inductive_bias import (
-    CLAIMS,
-    PUBLISHED,
-    InductiveBiasConfig,
-    _padded_lists,
-    judge_mnist1d,
-    judge_relational,
-    measure_invariances,
-    train_classifier,
-)
+from nngarden.notes.inductive_bias import experiment
+from nngarden.notes.inductive_bias.config import InductiveBiasConfig
+from nngarden.notes.inductive_bias.experiment import measure_invariances, padded_lists, train_classifier
 from nngarden.runs import run_note
+from nngarden.train import fit as fit_module
 
 
 def test_invariance_measurements_separate_exact_symmetries_from_broken_ones():
@@ -42,79 +41,30 @@ def test_invariance_measurements_separate_exact_symmetries_from_broken_ones():
         assert res[key] > 1e-2, key
 
 
-def published_like(**changes):
-    acc = {
-        "logistic_plain": 32.0,
-        "logistic_shuffled": 32.0,
-        "mlp_plain": 66.0,
-        "mlp_shuffled": 66.5,
-        "cnn_plain": 93.0,
-        "cnn_shuffled": 56.0,
-        "gru_plain": 90.0,
-        "gru_shuffled": 57.0,
-    }
-    acc.update(changes)
-    return acc
-
-
-def test_mnist1d_verdict_follows_the_issue_criteria():
-    assert judge_mnist1d(CLAIMS["mnist1d"], published_like(), with_gru=False).verdict == "holds"
-    assert judge_mnist1d(CLAIMS["mnist1d"], published_like(), with_gru=True).verdict == "holds"
-    for change in (
-        {"mlp_shuffled": 63.5},
-        {"logistic_plain": 36.0},
-        {"cnn_plain": 87.0},
-        {"cnn_shuffled": 70.0},
-        {"mlp_plain": 61.0, "mlp_shuffled": 61.0},
-    ):
-        assert (
-            judge_mnist1d(CLAIMS["mnist1d"], published_like(**change), with_gru=False).verdict == "fails"
-        ), change
-    assert (
-        judge_mnist1d(CLAIMS["mnist1d"], published_like(gru_shuffled=80.0), with_gru=True).verdict == "fails"
-    )
-    missing = published_like()
-    del missing["cnn_shuffled"]
-    assert judge_mnist1d(CLAIMS["mnist1d"], missing, with_gru=False).verdict == "inconclusive"
-    claim = judge_mnist1d(CLAIMS["mnist1d"], published_like(), with_gru=False)
-    assert claim.evidence["cnn_published"] == PUBLISHED["cnn"][0]
-
-
-def test_relational_verdict_needs_in_distribution_generalization_and_a_gap_to_the_mlp():
-    cfg = InductiveBiasConfig.full()
-    rel = {
-        "sort_gn": {"solved_in": 0.95, "solved_larger": 0.6},
-        "sort_mlp": {"solved_in": 0.2, "max_length": 16},
-    }
-    assert judge_relational("s", rel, cfg, decide=True).verdict == "holds"
-    rel["sort_gn"]["solved_larger"] = 0.3
-    assert judge_relational("s", rel, cfg, decide=True).verdict == "fails"
-    assert judge_relational("s", rel, cfg, decide=False).verdict == "inconclusive"
-
-
 def test_padded_lists_put_values_mask_and_successor_matrix_in_place():
     inputs, targets = sort_lists(3, 3, 5, np.random.default_rng(0))
-    x, y, mask = _padded_lists(inputs, targets, width=6)
-    for i, (g, t) in enumerate(zip(inputs.split(), targets.split())):
+    x, y, mask = padded_lists(inputs, targets, width=6)
+    for i, g in enumerate(inputs.split()):
         n = g.num_nodes
         assert torch.equal(x[i, :n], g.nodes[:, 0]) and x[i, 6:].sum() == n
         assert mask[i, :6].sum() == n and mask[i, 6:].sum() == n * n
         assert y[i, 6:].sum() == n - 1 and y[i, :6].sum() == 1
     with pytest.raises(ConfigError, match="exceeds"):
-        _padded_lists(inputs, targets, width=2)
+        padded_lists(inputs, targets, width=2)
 
 
-def test_classifier_training_learns_mnist1d_above_chance(tmp_path, monkeypatch):
+def test_classifier_training_learns_mnist1d_above_chance_and_step_s_is_after_s_updates(tmp_path, monkeypatch):
     monkeypatch.setenv("NNGARDEN_CACHE", str(tmp_path))
-    from nngarden.data.mnist1d import load_mnist1d
-
     data = load_mnist1d(num_samples=1000)
-    result = train_classifier(
-        "mlp", data, steps=300, lr=1e-2, batch_size=100, eval_every=100, seed=0, average_last=100
-    )
+    train = dict(lr=1e-2, batch_size=100, eval_every=100, seed=0)
+    result = train_classifier("mlp", data, steps=300, average_last=100, **train)
     assert [s for s, _ in result["curve"]] == [0, 100, 200, 300]
     assert result["final"] > 30  # chance is 10%
     assert result["final"] == pytest.approx(np.mean([a for s, a in result["curve"] if s >= 200]))
+    # The evaluation logged at step 100 measured the model after 100 updates: the last one of a
+    # 100-step run with the same seed; at step 0 the untrained model.
+    shorter = train_classifier("mlp", data, steps=100, **train)
+    assert shorter["last"] == result["curve"][1][1] and shorter["curve"][0] == result["curve"][0]
 
 
 def test_config_validation_and_presets():
@@ -124,17 +74,24 @@ def test_config_validation_and_presets():
         InductiveBiasConfig(test_sizes=(16, 8))
     quick = InductiveBiasConfig.quick()
     assert {"logistic", "mlp", "cnn"} <= set(quick.models) and min(quick.steps, quick.cnn_steps) >= 1000
+    assert list(quick.seeds_of("mlp")) == [0, 1, 2, 3] and quick.steps_of("cnn") == 3000
     full = InductiveBiasConfig.full()
     assert "gru" in full.models and full.relational_steps >= 1000 and full.seeds >= 3
     note = get_note("inductive-bias")
     assert set(note.quick_decides) == {"invariances", "mnist1d"}
 
 
-def test_tiny_run_keeps_the_contract(tmp_path, monkeypatch):
+def test_tiny_run_trains_through_fit_on_the_device_and_rejudges_without_training(tmp_path, monkeypatch):
     monkeypatch.setenv("NNGARDEN_CACHE", str(tmp_path / "cache"))
     note = get_note("inductive-bias")
-    data, _ = run_note(note, InductiveBiasConfig.tiny(), tmp_path / "run", preset="tiny")
-    assert validate_findings(data, list(note.claims)) == []
+    seen = []
+    with fit_module.record_fits(
+        lambda model, batch, device: seen.append((device, {p.device.type for p in model.parameters()}))
+    ):
+        data, _ = run_note(note, InductiveBiasConfig.tiny(), tmp_path / "run", preset="tiny")
+    # 4 classifiers x 2 conditions, then the sort GN, the sort MLP and the shortest-path GN
+    assert seen == [("cpu", {"cpu"})] * 11
+    assert validate_findings(data, note.claim_ids) == []
     verdicts = {c["id"]: c["verdict"] for c in data["claims"]}
     assert verdicts["invariances"] == "holds"  # exact symmetries need no training
     assert verdicts["mnist1d"] == "inconclusive"  # 200 samples and 30 steps decide nothing
@@ -146,3 +103,17 @@ def test_tiny_run_keeps_the_contract(tmp_path, monkeypatch):
         "mnist1d_learning_curves.png",
         "relational_generalization.png",
     }
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    runs = {row["run"] for row in rows}
+    assert {"mnist1d/cnn/shuffled/seed0", "sort/gn", "sort/mlp", "shortest_path/gn"} <= runs
+    evaluations = [r for r in rows if r["run"] == "mnist1d/mlp/plain/seed0" and "test_acc" in r]
+    assert [r["step"] for r in evaluations] == [0, 10, 20, 30] and all("val_loss" in r for r in evaluations)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("rejudge must not train")
+
+    monkeypatch.setattr(experiment, "fit", no_training)
+    assert cli.main(["rejudge", str(tmp_path / "run")]) == 0
+    after = json.loads((tmp_path / "run" / "findings.json").read_text())
+    assert [c["verdict"] for c in after["claims"]] == [c["verdict"] for c in data["claims"]]
+    assert [c["evidence"] for c in after["claims"]] == [c["evidence"] for c in data["claims"]]
