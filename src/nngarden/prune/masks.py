@@ -70,10 +70,11 @@ def current_mask(module: nn.Module) -> torch.Tensor:
 
 def apply_mask(module: nn.Module, mask: torch.Tensor) -> None:
     """Mask ``module.weight`` with ``mask`` (1 keep, 0 prune), replacing any earlier mask."""
-    mask = mask.to(dtype=module.weight_orig.dtype if is_masked(module) else module.weight.dtype)
-    if mask.shape != (module.weight_orig if is_masked(module) else module.weight).shape:
+    weight = module.weight_orig if is_masked(module) else module.weight
+    mask = mask.to(dtype=weight.dtype, device=weight.device)  # scores may live on another device
+    if mask.shape != weight.shape:
         raise ValueError(
-            f"mask of shape {tuple(mask.shape)} does not fit weight of shape {tuple(module.weight.shape)}"
+            f"mask of shape {tuple(mask.shape)} does not fit weight of shape {tuple(weight.shape)}"
         )
     if is_masked(module):
         with torch.no_grad():
@@ -143,7 +144,7 @@ def _split_proportional(total: int, sizes: list[int]) -> list[int]:
 
 
 def _top_k_mask(score: torch.Tensor, k: int) -> torch.Tensor:
-    mask = torch.zeros(score.numel(), dtype=torch.bool)
+    mask = torch.zeros(score.numel(), dtype=torch.bool, device=score.device)
     if k > 0:
         mask[torch.topk(score.flatten(), k).indices] = True
     return mask.view_as(score)
@@ -204,7 +205,7 @@ def masks_from_scores(
         pool = torch.cat(
             [torch.where(masks[n], torch.full_like(ranked[n], -math.inf), ranked[n]).flatten() for n in names]
         )
-        chosen = torch.zeros(pool.numel(), dtype=torch.bool)
+        chosen = torch.zeros(pool.numel(), dtype=torch.bool, device=pool.device)
         chosen[torch.topk(pool, rest).indices] = True
         start = 0
         for n, size in zip(names, sizes):
