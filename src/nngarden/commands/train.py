@@ -53,7 +53,7 @@ def run_training_command(
     """
     from ..runs import atomic_write_text
     from ..train.distributed import session
-    from ..train.loop import NonFiniteLoss
+    from ..train.fit import NonFiniteLoss
 
     out_dir = Path(out_dir)
     with session(device) as (dist, device):

@@ -336,11 +336,11 @@ def run(config: GPTNoteConfig, ctx) -> Findings:
             )
         )
     with figure(ctx, "learning_curve.png", figures, size=(6.4, 4.2)) as (fig, ax):
-        batch = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
+        batch = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
         if batch:
             ax.plot(*zip(*batch), color="0.8", lw=0.6, label="training batch loss")
         steps = sorted(evals)
-        ax.plot(steps, [evals[s]["train_loss"] for s in steps], "o-", ms=3, label="train loss (estimate)")
+        ax.plot(steps, [evals[s]["train_eval_loss"] for s in steps], "o-", ms=3, label="train loss (estimate)")
         ax.plot(steps, [evals[s]["val_loss"] for s in steps], "s-", ms=3, label="validation loss (estimate)")
         if config.data.path == "" and config.data.tokenizer == "char":
             ref_steps = sorted(REFERENCE_VAL_LOSS)
