@@ -124,3 +124,54 @@ def test_list_and_help_in_a_real_process():
         assert f"config fields of '{slug}'" in helped.stdout
         for key, _, _ in note.config_cls.describe():
             assert key in helped.stdout
+
+
+def _modules_after(argv: list[str], tmp_path) -> tuple[int, set[str]]:
+    """(exit code, heavy modules imported) of ``nngarden ARGV`` run in a fresh process."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from nngarden import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        rc = cli.main({argv!r})\n"
+        "    except SystemExit as exit:\n"
+        "        rc = exit.code\n"
+        "heavy = [m for m in ('torch', 'numpy', 'matplotlib', 'scipy') if m in sys.modules]\n"
+        "print(json.dumps([rc, heavy]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rc, heavy = json.loads(out.stdout.splitlines()[-1])
+    return rc, set(heavy)
+
+
+def test_help_imports_neither_torch_nor_numpy(tmp_path):
+    assert _modules_after(["--help"], tmp_path) == (0, set())
+
+
+@pytest.mark.parametrize(
+    "argv", [["list"], ["report", "--runs", "runs", "--out", "site"], ["train", "--help"]], ids=str
+)
+def test_commands_that_read_notes_leave_torch_unimported(argv, tmp_path):
+    """Listing notes, building the garden and the notes' config help read every note's page and
+    config, which must not import torch."""
+    (tmp_path / "runs").mkdir()
+    rc, heavy = _modules_after(argv, tmp_path)
+    assert rc == 0
+    legacy = [slug for slug, note in notes.all_notes().items() if note.run is not None]
+    if "torch" in heavy and legacy:
+        pytest.xfail(f"notes not yet converted to packages import torch when listed: {', '.join(legacy)}")
+    assert "torch" not in heavy
+
+
+def test_the_language_model_notes_and_commands_import_without_torch():
+    code = (
+        "import sys\n"
+        "import nngarden.notes.gpt, nngarden.notes.bert, nngarden.train.language_model\n"
+        "import nngarden.commands.notes, nngarden.commands.run, nngarden.commands.train\n"
+        "import nngarden.commands.sample, nngarden.commands.fill, nngarden.commands.garden\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
