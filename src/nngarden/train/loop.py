@@ -37,6 +37,7 @@ import torch
 from ..config import ConfigError
 from ..runs import MetricsLog, atomic_write_text, read_metrics, set_threads
 from . import checkpoint as ckpt
+from . import fit as fit_module
 from . import hooks
 from .config import TrainConfig
 from .distributed import Dist
@@ -340,6 +341,8 @@ def train_model(
             for micro in range(cfg.grad_accum):
                 x, y = source.train_batch(step, micro, micro_batch)
                 x, y = x[rank_slice].to(device), y[rank_slice].to(device)
+                if step == start_step and micro == 0:
+                    fit_module.notify_recorders(model, (x, y), device)
                 sync = trainer.no_sync() if dist.active and micro < cfg.grad_accum - 1 else nullcontext()
                 with sync:
                     with autocast():
