@@ -184,3 +184,19 @@ def test_data_fetch_and_list_name_the_assets_and_refuse_unknown_ones(capsys, mon
     assert "vader: vadersentiment==3.3.2" in out and str(tmp_path) in out
     assert cli.main(["data", "fetch", "nope"]) == 2
     assert "unknown asset 'nope'; allowed: vader, all-MiniLM-L6-v2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, nearest",
+    [
+        (["run", "gpt", "--quik"], "did you mean --quick?"),
+        (["run", "gpt", "--preset", "quik"], "did you mean quick?"),
+        (["rn", "gpt"], "did you mean run?"),
+    ],
+)
+def test_a_mistyped_flag_is_one_line_naming_the_nearest_valid_one(argv, nearest, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and nearest in captured.err and "usage:" not in captured.err

@@ -9,7 +9,9 @@ traceback), 1 for any other error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import re
 import sys
 from pathlib import Path
 
@@ -46,10 +48,34 @@ def _wants_help(argv: list[str]) -> bool:
 
 
 # --- parser ---------------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line, naming the nearest valid flag or value,
+    instead of printing the whole usage block first."""
+
+    def error(self, message: str):
+        hint = self._nearest(message)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+
+    def _nearest(self, message: str) -> str:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            flags = [flag for action in self._actions for flag in action.option_strings]
+            for sub in self._subparsers._group_actions if self._subparsers else ():
+                flags += [flag for p in sub.choices.values() for a in p._actions for flag in a.option_strings]
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], flags, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'?([^',\s]+)'?", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        return ""
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     helping = _wants_help(argv)
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nngarden",
         formatter_class=fmt,
         description="A researcher's notebook on neural networks: a library and a garden of measured notes.",
