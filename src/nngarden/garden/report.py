@@ -592,7 +592,8 @@ def build_garden(runs_dir: Path, out_dir: Path, notes: dict | None = None) -> Pa
             and not any(link["slug"] == other for link in entry["links"])
         ]
     if not scan.newest:
-        _warn(f"no run directory (one holding findings.json) under {runs_dir}; every note shows as not run")
+        found = "no sound run directory" if scan.skipped else "no run directory (one holding findings.json)"
+        _warn(f"{found} under {runs_dir}; every note shows as not run")
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
