@@ -312,3 +312,20 @@ def test_claim_fields_of_any_shape_skip_only_their_run(tmp_path, field, raw):
     assert "The good run." in page and "The hostile run." not in page
     skipped = re.search(r'aria-label="skipped runs">(.*?)</section>', index, re.S).group(1)
     assert str(hostile) in skipped and len(skipped) < 5000
+
+
+def test_json_files_linked_from_outside_the_run_are_not_read(tmp_path):
+    """Like a figure, config.json or findings.json may not bring in another file from the disk."""
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"config": {"api_token": "hunter2"}}))
+    runs = tmp_path / "runs"
+    hostile = hostile_beta(runs)
+    (hostile / "config.json").unlink()
+    (hostile / "config.json").symlink_to(secret)
+    stolen = runs / "stolen"
+    stolen.mkdir()
+    (stolen / "findings.json").symlink_to(hostile / "findings.json")  # a valid findings.json elsewhere
+    index, page = build(runs, tmp_path / "site")
+    assert "hunter2" not in page and "The hostile run." in page
+    assert "config.json is a link leading out of the run directory" in page
+    assert str(stolen) in index and "findings.json is a link leading out" in index

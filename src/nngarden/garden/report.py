@@ -116,12 +116,15 @@ def _read_json(path: Path) -> tuple[Any, str]:
     RecursionError for arrays or objects nested about a thousand deep.
     """
     try:
+        if not path.resolve().is_relative_to(path.parent.resolve()):
+            # a link to another file on the disk: its content would be published as this run's
+            return None, f"{path.name} is a link leading out of the run directory, so it was not read"
         return json.loads(path.read_text(encoding="utf-8")), ""
     except FileNotFoundError:
         return None, f"{path.name} is not in the run directory"
     except RecursionError:
         return None, f"{path.name} could not be read (nested too deeply)"
-    except (OSError, ValueError) as err:  # ValueError: bad JSON, bad UTF-8, an int beyond 4300 digits
+    except (OSError, ValueError, RuntimeError) as err:  # bad JSON or UTF-8, 4300+ digits, a link loop
         return None, f"{path.name} could not be read ({str(err).split(';')[0]})"
 
 
