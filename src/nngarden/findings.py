@@ -56,7 +56,7 @@ def judge(
     for name, value in evidence.items():
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
             missing.append(name)
             continue
         if math.isfinite(number):
@@ -220,6 +220,16 @@ class Findings:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False))
 
 
+def _finite_number(value: Any) -> bool:
+    """A finite int or float (an integer too large for a float is not: it cannot be shown or compared)."""
+    if not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def validate_findings(data: dict[str, Any], claim_ids: list[str] | None = None) -> list[str]:
     """Problems with a findings dict (empty list when it follows the contract)."""
     problems = []
@@ -235,7 +245,7 @@ def validate_findings(data: dict[str, Any], claim_ids: list[str] | None = None) 
         if claim.get("verdict") not in VERDICTS:
             problems.append(f"claim {claim.get('id')}: bad verdict {claim.get('verdict')!r}")
         for name, value in claim.get("evidence", {}).items():
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not _finite_number(value):
                 problems.append(f"claim {claim.get('id')}: evidence {name}={value!r} is not a finite number")
         if not claim.get("criterion"):
             problems.append(f"claim {claim.get('id')}: empty criterion")

@@ -92,6 +92,8 @@ def test_kill_9_inside_a_checkpoint_write_keeps_and_resumes_the_previous_one(cor
     again = run_cli(train_args(out, corpus))
     assert again.returncode == 0, again.stderr
     assert "step-00000008" in again.stdout  # the previous checkpoint is the one resumed
+    assert "resuming with changed" not in again.stdout  # nothing changed (train.betas is a tuple here,
+    # a list in the checkpoint's JSON: the same value)
     assert not any(p.name.startswith(".tmp-") for p in root.iterdir())
     assert_bit_identical(tensors(final(out)), tensors(final(uninterrupted)))
 

@@ -16,6 +16,7 @@ models, the engine) are imported inside the functions, so importing this module 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -65,7 +66,9 @@ def resume_tokenizer(
     latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
     if latest is None:
         return None
-    now, then = flat_keys(config.to_dict()), flat_keys(ckpt.read_state(latest).get("config", {}))
+    # compare as JSON holds them: a tuple such as train.betas comes back from a checkpoint as a list
+    now = flat_keys(json.loads(json.dumps(config.to_dict())))
+    then = flat_keys(ckpt.read_state(latest).get("config", {}))
     differ = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
     frozen = [k for k in differ if k.startswith(fixed) or k in ("seed", "train.seed")]
     if frozen:
