@@ -3,7 +3,8 @@
 This module holds the parser and the dispatch; the commands' bodies are in ``nngarden.commands``.
 
 Exit codes: 0 when the command completed (whatever the verdicts), 2 for bad input (one clear line, no
-traceback), 1 for any other error.
+traceback), 1 for any other error (one line for the foreseen ones: a run directory in use, a full disk,
+a model whose numbers are not finite).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from .config import ConfigError
+from .config import ConfigError, Failure
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_SITE = Path("garden")
@@ -278,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"nngarden: error: {err}", file=sys.stderr)
         return 2
+    except Failure as err:
+        print(f"nngarden: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("nngarden: interrupted", file=sys.stderr)
         return 130

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..config import ConfigError
+from ..config import ConfigError, Failure
 
 
 def cmd_fill(args) -> int:
@@ -12,8 +12,13 @@ def cmd_fill(args) -> int:
 
     if args.top < 1:
         raise ConfigError(f"--top: got {args.top}, must be >= 1")
+    from ..nn.gpt import NonFiniteLogits
+
     model, tokenizer, state = load_bert(args.checkpoint)
-    predictions, filled = fill_masks(model, tokenizer, state["mask_id"], args.text, args.top)
+    try:
+        predictions, filled = fill_masks(model, tokenizer, state["mask_id"], args.text, args.top)
+    except NonFiniteLogits as err:
+        raise Failure(f"checkpoint {args.checkpoint}: {err}; its training diverged") from None
     for n, (pos, options) in enumerate(predictions, 1):
         shown = ", ".join(f"{tok!r} {p:.2f}" for tok, p in options)
         print(f"[MASK] {n} (token {pos}): {shown}")

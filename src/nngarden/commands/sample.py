@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..config import ConfigError
+from ..config import ConfigError, Failure
 
 
 def cmd_sample(args) -> int:
@@ -21,16 +21,24 @@ def cmd_sample(args) -> int:
         raise ConfigError(f"--seed: got {args.seed}, must be >= 0")
     device = resolve_device(args.device)
     model, tokenizer, _ = load_gpt(args.checkpoint, device=device)
-    text = continue_text(
-        model,
-        tokenizer,
-        args.prompt,
-        args.tokens,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        seed=args.seed,
-        device=device,
-    )
+    from ..nn.gpt import NonFiniteLogits
+
+    try:
+        text = continue_text(
+            model,
+            tokenizer,
+            args.prompt,
+            args.tokens,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            seed=args.seed,
+            device=device,
+        )
+    except NonFiniteLogits as err:
+        raise Failure(
+            f"checkpoint {args.checkpoint}: {err}, so no text can be sampled; its training diverged "
+            "(use an earlier checkpoint)"
+        ) from None
     sys.stdout.write(args.prompt + text + "\n")
     sys.stdout.flush()
     return 0

@@ -17,6 +17,7 @@ safetensors (which cannot execute code, unlike pickle), and checks every shape a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from typing import Any
 
 import torch
 
-from ..config import ConfigError
+from ..config import ConfigError, Failure
 from . import hooks
 
 FORMAT = "nngarden.checkpoint"
@@ -40,6 +41,14 @@ _STEP_DIR = re.compile(r"^step-(\d{8,})$")
 
 class CheckpointError(ConfigError):
     """A checkpoint that is missing, incomplete, corrupted or does not fit the model."""
+
+
+class NonFiniteWeights(Failure):
+    """A checkpoint whose weights hold NaN or infinite values: nothing can be computed with it."""
+
+
+class CheckpointWriteError(Failure):
+    """A checkpoint could not be written (a full disk, no permission); nothing of it is left behind."""
 
 
 # --- names and discovery --------------------------------------------------------------------------
@@ -69,6 +78,12 @@ def complete_checkpoints(root: Path) -> list[tuple[int, Path]]:
 def latest_checkpoint(root: Path) -> Path | None:
     found = complete_checkpoints(root)
     return found[-1][1] if found else None
+
+
+def checkpoint_step(folder: Path) -> int | None:
+    """The step of a folder named ``step-N`` (None for another name)."""
+    match = _STEP_DIR.match(Path(folder).name)
+    return int(match.group(1)) if match else None
 
 
 def resolve_checkpoint(path: Path) -> Path:
@@ -134,9 +149,16 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
-    save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(path))
+    try:
+        save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(path))
+    except SafetensorError as err:  # safetensors reports a failed write as "... (os error 28)"
+        code = re.search(r"os error (\d+)", str(err))
+        if code is None:
+            raise
+        raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from None
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
 
@@ -193,12 +215,12 @@ def save_checkpoint(
 ) -> Path:
     """Write checkpoint ``step`` under ``root`` atomically and keep the newest ``keep``; return its folder."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     final = root / step_dir_name(step)
     tmp = root / f".tmp-{step_dir_name(step)}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         tensors, aliases = split_shared(model.state_dict())
         _save_tensors(tmp / "model.safetensors", tensors)
         files = ["model.safetensors"]
@@ -233,12 +255,30 @@ def save_checkpoint(
             shutil.rmtree(trash, ignore_errors=True)
         os.replace(tmp, final)
         _fsync_dir(root)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise _write_failed(root, final, err) from None
         raise
     if keep is not None:
         prune(root, keep)
     return final
+
+
+def _write_failed(root: Path, final: Path, err: OSError) -> CheckpointWriteError:
+    """One line: which checkpoint could not be written, why, and which one is intact."""
+    why = err.strerror or str(err)
+    if err.errno is not None:
+        why += f" ({errno.errorcode.get(err.errno, err.errno)})"
+    intact = latest_checkpoint(root)
+    kept = (
+        f"the newest intact checkpoint is step {checkpoint_step(intact)} ({intact})"
+        if intact is not None
+        else "no earlier checkpoint exists"
+    )
+    return CheckpointWriteError(
+        f"could not write checkpoint {final}: {why}; nothing of it was left behind and {kept}"
+    )
 
 
 def prune(root: Path, keep: int) -> None:
@@ -481,4 +521,13 @@ def load_language_model(folder: Path, expected: str, device: str = "cpu"):
     module = importlib.import_module(module)
     model = getattr(module, model_name)(getattr(module, config_name).from_dict(spec["config"]))
     load_model_state(folder, model, state)
+    broken = [
+        name for name, t in model.state_dict().items() if t.is_floating_point() and not t.isfinite().all()
+    ]
+    if broken:
+        raise NonFiniteWeights(
+            f"checkpoint {folder}: {len(broken)} weight tensor(s) hold NaN or infinite values "
+            f"({', '.join(broken[:3])}{', ...' if len(broken) > 3 else ''}), so the model cannot be used; "
+            "its training diverged before this checkpoint"
+        )
     return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state
