@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import importlib
 import re
 import sys
@@ -281,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Failure as err:
         print(f"nngarden: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        what = f"{err.filename} could not be written" if err.filename else "a file could not be written"
+        print(f"nngarden: error: {what}: {err.strerror} ({errno.errorcode[err.errno]})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("nngarden: interrupted", file=sys.stderr)

@@ -1,12 +1,14 @@
-"""Faults a long run meets: a diverging loss, a full disk. Each ends in one line and exit 1, and leaves
-only checkpoints that can be used.
+"""Faults a long run meets: a diverging loss, a full disk, a second command on its folder. Each ends in
+one line and exit 1, and leaves only checkpoints that can be used.
 
 The runs are ``nngarden train gpt`` on the tiny recipe of ``_tiny.py``, in this process (``cli.main``)
 where a function is replaced to inject the fault, in a child process where the fault is real.
 """
 
 import errno
+import json
 import re
+import signal
 import subprocess
 import uuid
 
@@ -14,10 +16,11 @@ import pytest
 import torch
 
 from nngarden import cli
+from nngarden.runs import LOCK_FILE
 from nngarden.train import checkpoint as ckpt
 from nngarden.train.language_model import load_gpt
 
-from ._tiny import make_text, start_cli, train_args, wait_for_marker
+from ._tiny import make_text, run_cli, start_cli, train_args, wait_for_marker
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +124,18 @@ def test_a_full_disk_is_one_line_naming_what_failed_and_what_is_intact(corpus, t
     ckpt.verify(root / "step-00000008")
 
 
+def test_a_full_disk_anywhere_else_is_one_line_too(corpus, tmp_path, monkeypatch, capsys):
+    from nngarden.runs import MetricsLog
+
+    def full(self, step, **values):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(MetricsLog, "log", full)
+    assert cli.main(train_args(tmp_path / "run", corpus)) == 1
+    err = one_line(capsys)
+    assert "metrics.jsonl could not be written: No space left on device (ENOSPC)" in err
+
+
 @pytest.fixture
 def small_filesystem(tmp_path):
     """A 2 MiB tmpfs (needs root and permission to mount: skipped elsewhere)."""
@@ -130,7 +145,7 @@ def small_filesystem(tmp_path):
     if done.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (not root, or no permission)")
     yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    subprocess.run(["umount", "--lazy", str(mount)], check=False)
 
 
 def test_a_really_full_disk_is_the_same_one_line(corpus, small_filesystem, tmp_path):
@@ -141,13 +156,15 @@ def test_a_really_full_disk_is_the_same_one_line(corpus, small_filesystem, tmp_p
         train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="10", NNGARDEN_TEST_MARKER=str(marker)
     )
     wait_for_marker(marker, proc)
-    with open(small_filesystem / f"filler-{uuid.uuid4().hex}", "wb") as fh:
-        try:
+    try:
+        with open(small_filesystem / f"filler-{uuid.uuid4().hex}", "wb", buffering=0) as fh:
             while True:
                 fh.write(b"\0" * 65536)
-                fh.flush()
-        except OSError as err:
-            assert err.errno == errno.ENOSPC
+    except OSError as err:
+        assert err.errno == errno.ENOSPC
+    except BaseException:
+        proc.kill()
+        raise
     proc.terminate()
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1
@@ -157,3 +174,40 @@ def test_a_really_full_disk_is_the_same_one_line(corpus, small_filesystem, tmp_p
     assert "the newest intact checkpoint is step 8" in err
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-00000008"]
     ckpt.verify(out / "checkpoints" / "step-00000008")
+
+
+# --- two commands on one folder ---------------------------------------------------------------------
+
+
+def test_a_second_train_on_the_same_folder_is_refused_naming_the_first(corpus, tmp_path):
+    out, marker = tmp_path / "run", tmp_path / "marker"
+    first = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="5", NNGARDEN_TEST_MARKER=str(marker)
+    )
+    wait_for_marker(marker, first)
+    second = run_cli(train_args(out, corpus))
+    err = second.stderr.strip()
+    assert second.returncode == 1, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"is in use by process {first.pid} (nngarden train gpt" in err
+    first.send_signal(signal.SIGTERM)  # the first run goes on undisturbed: its checkpoint, its log
+    first.communicate(timeout=120)
+    assert first.returncode == 143
+    assert [s for s, _ in ckpt.complete_checkpoints(out / "checkpoints")] == [5]
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "train_loss" in r] == [0, 1, 2, 3, 4]
+    assert not (out / LOCK_FILE).exists()  # released
+
+
+def test_a_lock_left_by_a_killed_train_is_taken_over(corpus, tmp_path):
+    out, marker = tmp_path / "run", tmp_path / "marker"
+    first = start_cli(
+        train_args(out, corpus), NNGARDEN_TEST_HANG_AT_STEP="5", NNGARDEN_TEST_MARKER=str(marker)
+    )
+    wait_for_marker(marker, first)
+    first.kill()
+    first.wait()
+    assert json.loads((out / LOCK_FILE).read_text())["pid"] == first.pid  # the file outlives its process
+    again = run_cli(train_args(out, corpus))
+    assert again.returncode == 0, again.stderr
+    assert not (out / LOCK_FILE).exists()
