@@ -114,6 +114,16 @@ class Requirement:
     reason: str  # said when it does not, e.g. "this preset runs one seed (run --full)"
 
 
+class _Placeholder:
+    """Stands for a criterion field with no value: formats as ``<name>`` under any format spec."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return f"<{self.name}>"
+
+
 @dataclass(frozen=True)
 class ClaimSpec:
     """A claim declared once: statement, kind, named thresholds, requirements, criterion template.
@@ -145,9 +155,11 @@ class ClaimSpec:
         return {f for _, f, _, _ in string.Formatter().parse(self.criterion) if f}
 
     def criterion_text(self, context: Mapping[str, Any] | None = None) -> str:
+        """The criterion with thresholds and context filled in; a field the context lacks (a claim the
+        preset cannot decide) reads as ``<name>``, whatever its format spec."""
         values = {**dict(context or {}), **dict(self.thresholds)}
         absent = self.criterion_fields() - set(values)
-        return self.criterion.format(**values, **{name: f"<{name}>" for name in absent})
+        return self.criterion.format(**values, **{name: _Placeholder(name) for name in absent})
 
     def missing_requirement(self, config: Any) -> str | None:
         """The reason the preset cannot decide this claim, or None when it can."""
