@@ -172,13 +172,14 @@ def rename_prefix(state: dict[str, torch.Tensor], old: str, new: str) -> None:
 def upgrade_attention(state: dict[str, torch.Tensor], old: str, new: str, cross: bool = False) -> None:
     """In place: a MultiHeadAttention saved under ``old`` with separate ``q_proj``, ``kv_proj`` and
     ``out_proj`` -> today's layout under ``new``: self-attention stacks q and k/v rows into ``c_attn``,
-    cross-attention keeps them apart (``q_attn``, ``c_attn``); ``out_proj`` becomes ``c_proj``."""
+    cross-attention keeps them apart (``q_attn``, ``c_attn``); ``out_proj`` becomes ``c_proj``.
+    Incomplete entries are left as they are, for the caller's key check to report."""
     for kind in ("weight", "bias"):
         q, kv, out = (f"{old}{name}.{kind}" for name in ("q_proj", "kv_proj", "out_proj"))
-        if q not in state:
-            continue
-        if cross:
-            state[f"{new}q_attn.{kind}"], state[f"{new}c_attn.{kind}"] = state.pop(q), state.pop(kv)
-        else:
-            state[f"{new}c_attn.{kind}"] = torch.cat([state.pop(q), state.pop(kv)])  # rows [q | k | v]
-        state[f"{new}c_proj.{kind}"] = state.pop(out)
+        if q in state and kv in state:
+            if cross:
+                state[f"{new}q_attn.{kind}"], state[f"{new}c_attn.{kind}"] = state.pop(q), state.pop(kv)
+            else:
+                state[f"{new}c_attn.{kind}"] = torch.cat([state.pop(q), state.pop(kv)])  # rows [q | k | v]
+        if out in state:
+            state[f"{new}c_proj.{kind}"] = state.pop(out)
