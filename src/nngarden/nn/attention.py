@@ -145,7 +145,6 @@ class MultiHeadAttention(nn.Module):
                 v = torch.cat([kv_cache["v"], v], dim=2)
             kv_cache["k"], kv_cache["v"] = k, v
         t_k = k.size(2)
-        dropout = self.dropout if self.training else 0.0
         if need_weights or key_padding_mask is not None or (causal and 1 < t_q != t_k):
             mask = build_mask(t_q, t_k, causal=causal, key_padding_mask=key_padding_mask, device=x.device)
             out, weights = scaled_dot_product_attention(
@@ -154,6 +153,7 @@ class MultiHeadAttention(nn.Module):
         else:
             # No mask, or the plain causal one, which SDPA's fused kernel builds itself (a single new
             # query after a KV cache may see every key: no mask at all).
+            dropout = self.dropout if self.training else 0.0
             out = F.scaled_dot_product_attention(q, k, v, is_causal=causal and t_q > 1, dropout_p=dropout)
             weights = None
         out = out.transpose(1, 2).contiguous().view(b, t_q, inner)  # (B, Tq, H d)
@@ -163,8 +163,9 @@ class MultiHeadAttention(nn.Module):
 def _stacked_linear(d_in: int, parts: tuple[int, ...], bias: bool) -> nn.Linear:
     """One Linear whose outputs stack ``parts`` projections, initialised as if each part were its own
     ``nn.Linear`` (weight, then bias, part after part). The distribution is that of a single Linear
-    (same fan-in); the order of the draws gives models that used separate query and key/value
-    projections (BERT, the seq2seq transformer, before the fusion) the same weights from a seed."""
+    (same fan-in); the order of the draws gives default-initialised models that had separate query
+    and key/value projections before the fusion (the seq2seq transformer, the transformers note's
+    encoder) the same weights from a seed as they had then."""
     layer = nn.Linear(d_in, sum(parts), bias=bias, device="meta").to_empty(device=torch.get_default_device())
     biases = layer.bias.split(parts) if bias else [None] * len(parts)
     bound = 1 / math.sqrt(d_in) if d_in > 0 else 0.0  # nn.Linear.reset_parameters
