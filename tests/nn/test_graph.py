@@ -113,6 +113,8 @@ def test_from_networkx_reads_attributes_and_doubles_undirected_edges():
     importlib.util.find_spec("torch_geometric") is None,
     reason="PyTorch Geometric is not installed (optional extra: pip install nngarden[pyg])",
 )
+# importing PyG 2.8 under torch 2.13 warns that its own torch.jit.script calls are deprecated: not ours
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_pyg_round_trip():
     batch = random_batch()
     back = GraphBatch.from_pyg(batch.to_pyg())

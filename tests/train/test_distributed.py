@@ -14,7 +14,9 @@ from ._tiny import env, make_text, run_cli, tensors, train_args
 
 def losses(out):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    return [r["loss"] for r in rows if "loss" in r], [r["val_loss"] for r in rows if "val_loss" in r]
+    return [r["train_loss"] for r in rows if "train_loss" in r], [
+        r["val_loss"] for r in rows if "val_loss" in r
+    ]
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")

@@ -61,8 +61,12 @@ def test_loss_falls_and_the_log_follows_the_contract(data, tmp_path):
     evals = [r for r in log if "val_loss" in r]
     assert [r["step"] for r in evals] == [0, 25, 50, 60]  # every interval, and the final step
     assert evals[-1]["val_loss"] < evals[0]["val_loss"] - 0.5
-    batch = [r for r in log if "loss" in r]
+    batch = [r for r in log if "train_loss" in r]
     assert [r["step"] for r in batch] == list(range(60))
+    keys = {"step", "train_loss", "lr", "train_cpu_seconds", "wall_seconds", "grad_norm", "ms_per_step"}
+    assert all(keys <= set(r) for r in batch)
+    assert all({"val_loss", "train_eval_loss", "train_cpu_seconds", "wall_seconds"} <= set(r) for r in evals)
+    assert all(a["wall_seconds"] <= b["wall_seconds"] for a, b in zip(batch, batch[1:]))  # cumulative
     assert all(r["lr"] == pytest.approx(lr_at(r["step"], 3e-3, 3e-4, 10, 60)) for r in batch)
     assert all(r["threads"] == torch.get_num_threads() and r["tokens_per_s"] > 0 for r in batch)
     assert result.finished and result.step == 60 and result.checkpoint.name == "step-00000060"
@@ -88,7 +92,7 @@ def test_gradient_accumulation_equals_one_big_batch(data, tmp_path):
         out = tmp_path / f"a{accum}"
         model = gpt(data.tokenizer.vocab_size)
         train_model(model, FixedGlobalBatch(LMBatches(data, 16, 0), 8), cfg, out, seed=0, state={})
-        finals.append(([r["loss"] for r in rows(out) if "loss" in r], model.state_dict()))
+        finals.append(([r["train_loss"] for r in rows(out) if "train_loss" in r], model.state_dict()))
     for losses, weights in finals[1:]:
         assert losses == pytest.approx(finals[0][0], rel=1e-5)
         for key in weights:
@@ -141,3 +145,9 @@ def test_bf16_is_refused_off_cuda(data, tmp_path):
             state={},
             bf16=True,
         )
+
+
+def test_the_engine_and_fit_raise_one_non_finite_loss_class():
+    from nngarden.train import fit, loop
+
+    assert loop.NonFiniteLoss is fit.NonFiniteLoss

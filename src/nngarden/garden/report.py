@@ -5,13 +5,18 @@ Site layout (``docs/garden.md`` describes it for readers)::
     <out>/index.html                 every note: verdict badges per claim, headline numbers
     <out>/style.css                  the only stylesheet (no CDN, no JavaScript)
     <out>/notes/<slug>.html          one page per note: claims, figures, metrics, config, provenance
-    <out>/notes/<slug>/<figure>      the run's figure files, copied (paths as in findings.json)
+    <out>/notes/<slug>/<figure>      the run's PNG/JPEG/GIF/WebP figures, copied (paths as in findings.json)
     <out>/.nngarden-garden           marks the folder as a built garden, so a rebuild may replace it
 
 The report only reads run directories. For each note it takes the newest run (by the provenance
 ``finished`` time, else the file's mtime) among those whose ``findings.json`` keeps the contract; a
-broken one is reported on stderr and skipped. The site is built in a temporary folder next to ``out``
-and swapped in at the end, so a server never sees half a site and a failed build leaves the old one.
+broken one is reported on stderr and on the index, and skipped. The site is built in a temporary folder
+next to ``out`` and swapped in at the end, so a server never sees half a site and a failed build leaves
+the old one.
+
+A run directory can come from anyone, and a garden opened from disk gets no HTTP headers: nothing in a
+run may crash the report (a malformed run is skipped with its reason) and no file that a browser could
+run as a page (SVG, HTML, anything not known to be inert) is published.
 """
 
 from __future__ import annotations
@@ -31,13 +36,29 @@ from urllib.parse import quote
 
 from ..config import ConfigError
 from ..findings import validate_findings
-from .formatting import exact_number, flatten, format_number, format_seconds, format_value
+from .formatting import clip, exact_number, flatten, format_number, format_seconds, format_value, short_repr
 
 MARKER = ".nngarden-garden"
+# The pages' content security policy, in a <meta> of every page (a garden opened from disk gets no
+# headers); `nngarden serve` also sends it as a header, with what only a header can say.
+PAGE_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
-TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".md", ".json"}
-TEXT_LIMIT = 100_000  # characters of a text figure shown inline; the whole file is linked
+# Published images: the suffix says the type and the first bytes must agree, so that a page saved as
+# "plot.png" is not published. Everything else a browser might run (SVG, HTML, XML, PDF, no suffix...)
+# is refused: a garden opened from disk has no content security policy to stop its scripts.
+IMAGE_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
+}
+IMAGE_NAMES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WebP"}
+TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".md", ".json"}  # shown inline as escaped text, never as markup
+SCRIPTABLE_SUFFIXES = {".svg", ".svgz", ".html", ".htm", ".xhtml", ".xht", ".xml", ".xsl", ".mht", ".mhtml"}
+PUBLISHED = "only PNG, JPEG, GIF and WebP images and text files (" + ", ".join(sorted(TEXT_SUFFIXES)) + ")"
+TEXT_LIMIT = 100_000  # characters of a text figure shown inline; a longer file is published as .txt
+REASON_PROBLEMS = 5  # problems named in a skipped run's reason; the rest are counted
 INDEX_METRICS = 8  # headline numbers on the index card; the note page shows them all
 TIMING_METRICS = ("wall_seconds", "cpu_seconds")  # added to every run by the runner: shown as time
 HERE = Path(__file__).resolve().parent
@@ -51,6 +72,7 @@ class Run:
     data: dict[str, Any]
     finished: float  # seconds since the epoch, for choosing the newest
     finished_text: str
+    view: dict[str, Any] = field(default_factory=dict)  # what the pages show, prepared by load_run
 
     @property
     def slug(self) -> str:
@@ -72,7 +94,38 @@ def _warn(message: str) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number the garden can show: an int too large for a float (300+ digits) is not one."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _not_a_number(label: str, value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{label}={short_repr(value)} is too large for a float"
+    return f"{label}={short_repr(value)} is not a finite number"
+
+
+def _read_json(path: Path) -> tuple[Any, str]:
+    """(the parsed file, "") or (None, why it cannot be read): never raises on what the file holds.
+
+    Beyond malformed JSON, Python's reader raises ValueError for integers over 4300 digits and
+    RecursionError for arrays or objects nested about a thousand deep.
+    """
+    try:
+        if not path.resolve().is_relative_to(path.parent.resolve()):
+            # a link to another file on the disk: its content would be published as this run's
+            return None, f"{path.name} is a link leading out of the run directory, so it was not read"
+        return json.loads(path.read_text(encoding="utf-8")), ""
+    except FileNotFoundError:
+        return None, f"{path.name} is not in the run directory"
+    except RecursionError:
+        return None, f"{path.name} could not be read (nested too deeply)"
+    except (OSError, ValueError, RuntimeError) as err:  # bad JSON or UTF-8, 4300+ digits, a link loop
+        return None, f"{path.name} could not be read ({str(err).split(';')[0]})"
 
 
 def _shape_problems(data: Any) -> list[str]:
@@ -81,7 +134,7 @@ def _shape_problems(data: Any) -> list[str]:
         return ["findings.json is not a JSON object"]
     slug = data.get("note")
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
-        return [f"note {slug!r} is not a slug (letters, digits, '-' and '_')"]
+        return [f"note {short_repr(slug)} is not a slug (letters, digits, '-' and '_')"]
     problems = []
     if not isinstance(data.get("title", ""), str):
         problems.append("title is not a string")
@@ -91,18 +144,23 @@ def _shape_problems(data: Any) -> list[str]:
     else:
         for claim in claims:
             if not isinstance(claim.get("id"), str) or not isinstance(claim.get("statement", ""), str):
-                problems.append(f"claim {claim.get('id')!r}: id and statement must be strings")
-            if not isinstance(claim.get("evidence", {}), dict):
-                problems.append(f"claim {claim.get('id')!r}: evidence is not an object")
+                problems.append(f"claim {short_repr(claim.get('id'))}: id and statement must be strings")
+            evidence = claim.get("evidence", {})
+            if not isinstance(evidence, dict):
+                problems.append(f"claim {short_repr(claim.get('id'))}: evidence is not an object")
+            else:
+                problems += [
+                    f"claim {short_repr(claim.get('id'))}: " + _not_a_number(f"evidence {k}", v)
+                    for k, v in evidence.items()
+                    if not _is_number(v)
+                ]
             if not isinstance(claim.get("criterion", ""), str):
-                problems.append(f"claim {claim.get('id')!r}: criterion is not a string")
+                problems.append(f"claim {short_repr(claim.get('id'))}: criterion is not a string")
     metrics = data.get("metrics", {})
     if not isinstance(metrics, dict):
         problems.append("metrics is not an object")
     else:
-        problems += [
-            f"metric {k}={v!r} is not a finite number" for k, v in metrics.items() if not _is_number(v)
-        ]
+        problems += [_not_a_number(f"metric {k}", v) for k, v in metrics.items() if not _is_number(v)]
     figures = data.get("figures", [])
     if not isinstance(figures, list) or not all(isinstance(f, str) for f in figures):
         problems.append("figures is not a list of paths")
@@ -121,7 +179,7 @@ def _finished_time(data: dict[str, Any], findings_path: Path) -> tuple[float, st
             moment = _dt.datetime.fromisoformat(stamp)
             # the runner writes UTC with its offset; a naive stamp (older runs) is read as local time
             return moment.timestamp(), _readable_time(moment)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     mtime = findings_path.stat().st_mtime
     return mtime, _readable_time(_dt.datetime.fromtimestamp(mtime)) + " (file time)"
@@ -132,20 +190,34 @@ def _readable_time(moment: _dt.datetime) -> str:
     return f"{text} {moment.tzname()}" if moment.tzinfo is not None else text
 
 
+def _summary(problems: list[str]) -> str:
+    """One short line however many problems: a hostile file can have thousands, or huge values."""
+    text = "; ".join(clip(p, 300) for p in problems[:REASON_PROBLEMS])
+    return text + (f"; and {len(problems) - REASON_PROBLEMS} more" if len(problems) > REASON_PROBLEMS else "")
+
+
 def load_run(findings_path: Path, notes: dict) -> Run | str:
-    """The run whose findings.json is ``findings_path``, or a one-line reason it cannot be shown."""
+    """The run whose findings.json is ``findings_path``, or a one-line reason it cannot be shown.
+
+    Everything the pages show of the run is prepared here, so that a run the checks let through but
+    the pages cannot show is skipped like any broken one, and an older run of its note is shown.
+    """
+    data, problem = _read_json(findings_path)
+    if problem:
+        return problem
     try:
-        data = json.loads(findings_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        return f"unreadable findings.json ({err})"
-    problems = _shape_problems(data)
-    if not problems:
-        note = notes.get(data["note"])
-        problems = validate_findings(data, note.claim_ids if note is not None else None)
-    if problems:
-        return "; ".join(problems)
-    finished, text = _finished_time(data, findings_path)
-    return Run(findings_path.parent, data, finished, text)
+        problems = _shape_problems(data)
+        if not problems:
+            note = notes.get(data["note"])
+            problems = validate_findings(data, note.claim_ids if note is not None else None)
+        if problems:
+            return _summary(problems)
+        finished, text = _finished_time(data, findings_path)
+        run = Run(findings_path.parent, data, finished, text)
+        run.view = _run_view(run)
+    except Exception as err:  # whatever the checks missed: this run is skipped, never the whole report
+        return f"could not be shown ({type(err).__name__}: {clip(str(err))})"
+    return run
 
 
 def scan_runs(runs_dir: Path, notes: dict) -> Scan:
@@ -178,66 +250,114 @@ def _figure_alt(rel: str, title: str) -> str:
     return f"Figure “{stem}” of the note {title}"
 
 
-def _safe_relative(rel: str) -> PurePosixPath | None:
+def _printable(text: str) -> str:
+    """A path as a reader can see it: a NUL or another control character written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _path_problem(rel: str) -> str:
+    """Why a figure path may not be followed ("" when it may): it must stay inside the run directory."""
+    if "\x00" in rel:
+        return "the path contains a NUL byte"
     path = PurePosixPath(rel)
     if not rel or "\\" in rel or path.is_absolute() or any(part in ("", "..") for part in path.parts):
-        return None
-    return path
+        return "the path leaves the run directory"
+    return ""
+
+
+def _type_problem(source: Path, suffix: str) -> str:
+    """Why the file may not be published ("" when it may): its type could be active, or it lies."""
+    if suffix in SCRIPTABLE_SUFFIXES:
+        return (
+            f"a {suffix} file can hold scripts that run when it is opened, and a garden opened from disk "
+            f"has no content security policy to stop them ({PUBLISHED} are published)"
+        )
+    if suffix in TEXT_SUFFIXES:
+        return ""
+    if suffix not in IMAGE_SIGNATURES:
+        kind = f"a {suffix} file" if suffix else "a file without a suffix"
+        return f"{kind} might be opened as a page by a browser ({PUBLISHED} are published)"
+    with source.open("rb") as handle:
+        head = handle.read(12)
+    is_image = any(head.startswith(signature) for signature in IMAGE_SIGNATURES[suffix])
+    if suffix == ".webp":
+        is_image = is_image and head[8:12] == b"WEBP"
+    if not is_image:
+        return f"named {suffix}, but the file does not start as a {IMAGE_NAMES[suffix]} image does"
+    return ""
+
+
+def _publish_figure(
+    item: dict[str, Any], source: Path, safe: PurePosixPath, note_dir: Path, slug: str
+) -> None:
+    """Fill ``item`` for one figure inside the run directory, copying what the page links to."""
+    suffix = safe.suffix.lower()
+    problem = _type_problem(source, suffix)
+    if problem:
+        item["kind"], item["reason"] = "refused", problem
+        return
+    published = safe
+    if suffix in TEXT_SUFFIXES:
+        with source.open(encoding="utf-8", errors="replace") as handle:
+            text = handle.read(TEXT_LIMIT + 1)
+        item["kind"], item["text"] = "text", text[:TEXT_LIMIT]
+        item["truncated"] = len(text) > TEXT_LIMIT
+        if not item["truncated"]:
+            return  # shown whole on the page: nothing to copy
+        if suffix != ".txt":  # opened from disk a .txt is plain text in every browser; .md or .csv may not be
+            published = safe.with_name(safe.name + ".txt")
+    else:
+        item["kind"] = "image"
+    target = note_dir / Path(*published.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    item["src"] = quote(f"{slug}/{published.as_posix()}")
 
 
 def copy_figures(run: Run, title: str, note_dir: Path, slug: str) -> list[dict[str, Any]]:
     """Copy the run's figures under ``note_dir`` and describe each for the note page.
 
     A path that leaves the run directory (absolute, ``..``, a link pointing outside) is not copied:
-    the report never publishes files from elsewhere on the disk.
+    the report never publishes files from elsewhere on the disk. Nor is a file that a browser could
+    run (SVG, HTML, an unknown type) or an image whose bytes are not what its name says: these are
+    listed as refused, with the reason. Nothing in one figure stops the others or the report.
     """
     shown = []
     root = run.path.resolve()
     for rel in run.data["figures"]:
         item = {
-            "name": rel,
-            "alt": _figure_alt(rel, title),
-            "kind": "missing",
+            "name": _printable(rel),
+            "alt": _printable(_figure_alt(rel, title)),
+            "kind": "refused",
             "src": "",
             "text": "",
             "truncated": False,
-            "reason": "",
+            "reason": _path_problem(rel),
         }
-        safe = _safe_relative(rel)
-        source = (run.path / rel) if safe is not None else None
-        if safe is None or not source.resolve().is_relative_to(root):
-            item["reason"] = "the path leaves the run directory, so it was not copied"
-        elif not source.is_file():
-            item["reason"] = "the file is not in the run directory"
-        else:
-            target = note_dir / Path(*safe.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            item["src"] = quote(f"{slug}/{safe.as_posix()}")
-            suffix = safe.suffix.lower()
-            if suffix in IMAGE_SUFFIXES:
-                item["kind"] = "image"
-            elif suffix in TEXT_SUFFIXES:
-                text = source.read_text(encoding="utf-8", errors="replace")
-                item["kind"], item["text"] = "text", text[:TEXT_LIMIT]
-                item["truncated"] = len(text) > TEXT_LIMIT
+        try:
+            source = run.path / rel
+            if item["reason"]:
+                pass
+            elif not source.resolve().is_relative_to(root):
+                item["reason"] = "the path leaves the run directory"
+            elif not source.is_file():
+                item["kind"], item["reason"] = "missing", "the file is not in the run directory"
             else:
-                item["kind"] = "file"
-        if item["kind"] == "missing":
-            _warn(f"{run.path}: figure {rel!r}: {item['reason']}")
+                _publish_figure(item, source, PurePosixPath(rel), note_dir, slug)
+        except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python 3.11)
+            item["kind"], item["src"] = "refused", ""
+            item["reason"] = f"it could not be read ({clip(str(err))})"
+        if item["kind"] in ("refused", "missing"):
+            _warn(f"{run.path}: figure {item['name']!r}: {item['reason']}")
         shown.append(item)
     return shown
 
 
 def _read_config(run_dir: Path) -> tuple[list[dict[str, str]], str]:
     """(rows of the resolved config, a problem to show instead when config.json is absent/broken)."""
-    path = run_dir / "config.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [], "config.json is not in the run directory"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        return [], f"config.json could not be read ({err})"
+    data, problem = _read_json(run_dir / "config.json")
+    if problem:
+        return [], problem
     section = data.get("config", data) if isinstance(data, dict) else data
     return [{"name": k, "text": format_value(v)} for k, v in flatten(section)], ""
 
@@ -286,6 +406,39 @@ def _verdict_counts(claims: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def _run_view(run: Run) -> dict[str, Any]:
+    """The claims, verdict counts and run details the pages show of one run (not its older runs)."""
+    data, prov = run.data, run.data["provenance"]
+    claims = [
+        {
+            "id": c["id"],
+            "statement": c.get("statement", ""),
+            "verdict": c["verdict"],
+            "evidence": _numbers(c.get("evidence", {})),
+            "criterion": c.get("criterion", ""),
+            "kind": c.get("kind") or "unclassified",  # findings written before claims had kinds
+        }
+        for c in data["claims"]
+    ]
+    metrics = data["metrics"]
+    headline = {k: v for k, v in metrics.items() if k not in TIMING_METRICS}
+    config_rows, config_problem = _read_config(run.path)
+    details = {
+        "dir": str(run.path),
+        "finished": run.finished_text,
+        "preset": format_value(prov.get("preset", "?")),
+        "seconds": format_seconds(prov["seconds"]) if _is_number(prov.get("seconds")) else "",
+        "metrics": _numbers(metrics),
+        "headline": _numbers(headline)[:INDEX_METRICS],
+        "more_metrics": max(0, len(headline) - INDEX_METRICS),
+        "config": config_rows,
+        "config_problem": config_problem,
+        "provenance": _provenance_rows(prov, run.finished_text),
+        "versions": [{"name": k, "text": format_value(v)} for k, v in prov.get("versions", {}).items()],
+    }
+    return {"claims": claims, "counts": _verdict_counts(data["claims"]), "run": details}
+
+
 def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str, Any]:
     """Everything the index card and the note page say about one note (figures are added later)."""
     title = note.title if note is not None else (run.data.get("title") or slug)
@@ -315,36 +468,12 @@ def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str,
         ]
         entry["counts"] = {}
         return entry
-    data, prov = run.data, run.data["provenance"]
-    entry["claims"] = [
-        {
-            "id": c["id"],
-            "statement": c.get("statement", ""),
-            "verdict": c["verdict"],
-            "evidence": _numbers(c.get("evidence", {})),
-            "criterion": c.get("criterion", ""),
-            "kind": c.get("kind") or "unclassified",  # findings written before claims had kinds
-        }
-        for c in data["claims"]
-    ]
-    entry["counts"] = _verdict_counts(data["claims"])
-    metrics = data["metrics"]
-    headline = {k: v for k, v in metrics.items() if k not in TIMING_METRICS}
-    config_rows, config_problem = _read_config(run.path)
-    entry["run"] = {
-        "dir": str(run.path),
-        "finished": run.finished_text,
-        "preset": prov.get("preset", "?"),
-        "seconds": format_seconds(prov["seconds"]) if _is_number(prov.get("seconds")) else "",
-        "metrics": _numbers(metrics),
-        "headline": _numbers(headline)[:INDEX_METRICS],
-        "more_metrics": max(0, len(headline) - INDEX_METRICS),
-        "config": config_rows,
-        "config_problem": config_problem,
-        "provenance": _provenance_rows(prov, run.finished_text),
-        "versions": [{"name": k, "text": str(v)} for k, v in prov.get("versions", {}).items()],
-        "older": [{"dir": str(r.path), "finished": r.finished_text} for r in older],
-    }
+    entry.update(run.view)
+    entry["run"] = dict(
+        run.view["run"], older=[{"dir": str(r.path), "finished": r.finished_text} for r in older]
+    )
+    if entry["run"]["config_problem"]:
+        _warn(f"{run.path}: {entry['run']['config_problem']}")
     return entry
 
 
@@ -413,7 +542,7 @@ def _write_site(
             "next": _link(order[i + 1], entries, True) if i + 1 < len(order) else None,
         }
         html = env.get_template("note.html").render(
-            note=entry, built=built, root="../", page_title=entry["title"], **neighbours
+            policy=PAGE_POLICY, note=entry, built=built, root="../", page_title=entry["title"], **neighbours
         )
         (notes_dir / f"{slug}.html").write_text(html, encoding="utf-8")
     totals = {"holds": 0, "fails": 0, "inconclusive": 0}
@@ -421,6 +550,7 @@ def _write_site(
         for verdict, count in entry["counts"].items():
             totals[verdict] += count
     html = env.get_template("index.html").render(
+        policy=PAGE_POLICY,
         notes=list(entries.values()),
         totals=totals,
         built=built,
@@ -465,7 +595,8 @@ def build_garden(runs_dir: Path, out_dir: Path, notes: dict | None = None) -> Pa
             and not any(link["slug"] == other for link in entry["links"])
         ]
     if not scan.newest:
-        _warn(f"no run directory (one holding findings.json) under {runs_dir}; every note shows as not run")
+        found = "no sound run directory" if scan.skipped else "no run directory (one holding findings.json)"
+        _warn(f"{found} under {runs_dir}; every note shows as not run")
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))

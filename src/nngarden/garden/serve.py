@@ -2,6 +2,10 @@
 
 Loopback only on purpose: the garden shows paths, commits and package versions of this machine, and
 there is no reason to offer them to the network.
+
+Every response carries the pages' content security policy (no scripts, no network, only the site's own
+stylesheet and images) and ``X-Content-Type-Options: nosniff``: whatever file lies in the site folder,
+a browser neither runs scripts from it nor guesses it to be a page from its bytes.
 """
 
 from __future__ import annotations
@@ -15,12 +19,23 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ..config import ConfigError
+from .report import PAGE_POLICY
 
 HOST = "127.0.0.1"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY + "; frame-ancestors 'none'",  # frame-ancestors: header only
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """The standard static handler, logging one short line per request to stderr."""
+    """The standard static handler with the security headers, logging one short line per request."""
+
+    def end_headers(self) -> None:
+        # every response, errors and folder listings included, goes through here
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
         sys.stderr.write(f"{self.address_string()} {format % args}\n")

@@ -15,17 +15,16 @@ torchrun); ``nngarden fill`` fills [MASK] tokens with a trained checkpoint.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..config import Config, ConfigError, nested, option
-from ..data.text import TextDataConfig
+from ..data.text_config import TextDataConfig
 from ..findings import Findings, judge, undecided
 from ..train.config import TrainConfig
+from ..train.language_model import load_bert, train_bert, train_gpt  # load_bert, train_bert re-exported
 from .base import Note, NoteConfig
 
 EVAL_RATES = (0.05, 0.15, 0.3, 0.45, 0.6, 0.8)  # masking rates the trained models are probed at
 DISTANCE_RATE = 0.45  # masking rate of the distance-to-context probe
-FROZEN_ON_RESUME = ("model.", "data.", "masking.")  # a checkpoint resumes only with these unchanged
 
 CLAIMS = {
     "denoises": "A masked language model denoises: it recovers hidden characters of held-out text far more "
@@ -150,124 +149,6 @@ class BertNoteConfig(NoteConfig):
             masking=MaskingSection(compare_rate=0.4),
             eval=EvalSection(windows=40, batch_size=20),
         )
-
-
-# --- models, data and training (shared by `run bert` and `train bert`) ----------------------------
-
-
-def bert_config(config: BertNoteConfig, vocab_size: int):
-    """The BERT's shape: the tokenizer's vocabulary plus one [MASK] token (the last id)."""
-    from ..nn.bert import BERTConfig
-
-    m = config.model
-    return BERTConfig(
-        vocab_size=vocab_size + 1,
-        block_size=m.block_size,
-        n_layer=m.n_layer,
-        n_head=m.n_head,
-        n_embd=m.n_embd,
-        dropout=m.dropout,
-        bias=m.bias,
-        positions=m.positions,
-    )
-
-
-def _train(model, source, config: BertNoteConfig, out_dir: Path, state: dict, tokenizer, **kw):
-    from ..train.loop import train_model
-
-    return train_model(
-        model,
-        source,
-        config.train,
-        out_dir,
-        seed=config.training_seed(),
-        state=state,
-        tokenizer_json=tokenizer.to_json(),
-        **kw,
-    )
-
-
-def train_bert(config: BertNoteConfig, out_dir: Path, *, rate: float | None = None, **kw):
-    """Train a BERT (resuming from out_dir/checkpoints); return (TrainResult, tokenizer, data)."""
-    import torch
-
-    from ..data.masking import MaskedLMBatches
-    from ..data.text import load_text_data
-    from ..nn.bert import BERT
-    from ..train.command import resume_tokenizer
-
-    tokenizer_json = resume_tokenizer(config, out_dir, FROZEN_ON_RESUME, verbose=kw.get("verbose", False))
-    _, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
-    rate = config.masking.rate if rate is None else rate
-    torch.manual_seed(config.training_seed())
-    shape = bert_config(config, tokenizer.vocab_size)
-    model = BERT(shape)
-    mask_id = tokenizer.vocab_size
-    source = MaskedLMBatches(
-        data,
-        config.model.block_size,
-        config.training_seed(),
-        mask_id=mask_id,
-        vocab_size=shape.vocab_size,
-        rate=rate,
-        mask_frac=config.masking.mask_frac,
-        random_frac=config.masking.random_frac,
-    )
-    state = {
-        "note": "bert",
-        "config": config.to_dict(),
-        "mask_id": mask_id,
-        "masking_rate": rate,
-        "model": {"class": "nngarden.nn.bert.BERT", "config": shape.to_dict()},
-    }
-    return _train(model, source, config, out_dir, state, tokenizer, **kw), tokenizer, data
-
-
-def train_gpt_peer(config: BertNoteConfig, out_dir: Path, **kw):
-    """The GPT of the same shape, tokenizer, batches and budget: next-token prediction, left side only."""
-    import torch
-
-    from ..data.text import LMBatches, load_text_data
-    from ..nn.gpt import GPT, GPTConfig
-    from ..train.command import resume_tokenizer
-
-    tokenizer_json = resume_tokenizer(config, out_dir, FROZEN_ON_RESUME, verbose=kw.get("verbose", False))
-    _, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
-    torch.manual_seed(config.training_seed())
-    m = config.model
-    shape = GPTConfig(
-        vocab_size=tokenizer.vocab_size,
-        block_size=m.block_size,
-        n_layer=m.n_layer,
-        n_head=m.n_head,
-        n_embd=m.n_embd,
-        dropout=m.dropout,
-        bias=m.bias,
-    )
-    state = {
-        "note": "bert",
-        "config": config.to_dict(),
-        "model": {"class": "nngarden.nn.gpt.GPT", "config": shape.to_dict()},
-    }
-    source = LMBatches(data, m.block_size, config.training_seed())
-    return _train(GPT(shape), source, config, out_dir, state, tokenizer, **kw), tokenizer, data
-
-
-def load_bert(folder: Path, device: str = "cpu"):
-    """(model, tokenizer, state) from a BERT checkpoint folder (or a training folder: its newest)."""
-    from ..train.checkpoint import CheckpointError, load_language_model
-
-    model, tokenizer, state = load_language_model(folder, "nngarden.nn.bert.BERT", device)
-    if "mask_id" not in state:
-        raise CheckpointError(f"checkpoint {folder} lacks the id of its [MASK] token")
-    return model, tokenizer, state
-
-
-def train_command(config: BertNoteConfig, out_dir: Path, **kw) -> int:
-    """``nngarden train bert``: train with checkpoints, resume when run again."""
-    from ..train.command import run_training_command
-
-    return run_training_command("bert", config, out_dir, train_bert, **kw)
 
 
 # --- measurements ---------------------------------------------------------------------------------
@@ -422,9 +303,10 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         def train_stage(name=name, rate=rate):
             out = ctx.run_dir / name
             if rate is None:
-                result, _, _ = train_gpt_peer(config, out, device=ctx.device, progress=ctx.progress)
+                # the GPT of the same shape, tokenizer, batches and budget: left side only
+                result = train_gpt(config, out, note="bert", device=ctx.device, progress=ctx.progress).result
             else:
-                result, _, _ = train_bert(config, out, rate=rate, device=ctx.device, progress=ctx.progress)
+                result = train_bert(config, out, rate=rate, device=ctx.device, progress=ctx.progress).result
             if result.stopped_by:
                 raise KeyboardInterrupt(
                     f"{name}: training stopped by {result.stopped_by} at step {result.step}"
@@ -434,9 +316,9 @@ def run(config: BertNoteConfig, ctx) -> Findings:
         timings[name] = ctx.stage(f"train-{name}", train_stage)
 
     bert, tokenizer, state = load_bert(ctx.run_dir / "bert")
-    from ..train.checkpoint import load_language_model
+    from ..train.language_model import load_gpt
 
-    gpt = load_language_model(ctx.run_dir / "gpt", "nngarden.nn.gpt.GPT")[0]
+    gpt = load_gpt(ctx.run_dir / "gpt")[0]
     from ..data.text import load_text_data
 
     _, _, data = load_text_data(config.data, config.model.block_size, tokenizer.to_json())
@@ -652,5 +534,5 @@ NOTE = Note(
     links=("gpt", "transformers"),
     quick_decides=("denoises", "both-sides"),
     packages=("tokenizers", "safetensors"),
-    train=train_command,
+    train=train_bert,
 )

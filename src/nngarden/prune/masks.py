@@ -20,6 +20,7 @@ import torch.nn as nn
 from torch.nn.utils import prune
 
 from ..config import ConfigError
+from ..nn import count_parameters
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
 RANKINGS = ("global", "layer", "lamp")
@@ -70,10 +71,11 @@ def current_mask(module: nn.Module) -> torch.Tensor:
 
 def apply_mask(module: nn.Module, mask: torch.Tensor) -> None:
     """Mask ``module.weight`` with ``mask`` (1 keep, 0 prune), replacing any earlier mask."""
-    mask = mask.to(dtype=module.weight_orig.dtype if is_masked(module) else module.weight.dtype)
-    if mask.shape != (module.weight_orig if is_masked(module) else module.weight).shape:
+    weight = module.weight_orig if is_masked(module) else module.weight
+    mask = mask.to(dtype=weight.dtype, device=weight.device)  # scores may live on another device
+    if mask.shape != weight.shape:
         raise ValueError(
-            f"mask of shape {tuple(mask.shape)} does not fit weight of shape {tuple(module.weight.shape)}"
+            f"mask of shape {tuple(mask.shape)} does not fit weight of shape {tuple(weight.shape)}"
         )
     if is_masked(module):
         with torch.no_grad():
@@ -103,7 +105,7 @@ def keep_budget(model: nn.Module, layers: dict[str, nn.Module], compression: flo
     """How many prunable weights to keep so that params / non-zeros == ``compression``."""
     if not (isinstance(compression, (int, float)) and compression >= 1.0):
         raise ConfigError(f"compression: got {compression!r}, must be a number >= 1")
-    total = sum(p.numel() for _, p in unique_parameters(model))
+    total = count_parameters(model)
     prunable = sum(m.weight_orig.numel() if is_masked(m) else m.weight.numel() for m in layers.values())
     fixed = total - prunable
     keep = round(total / compression) - fixed
@@ -143,7 +145,7 @@ def _split_proportional(total: int, sizes: list[int]) -> list[int]:
 
 
 def _top_k_mask(score: torch.Tensor, k: int) -> torch.Tensor:
-    mask = torch.zeros(score.numel(), dtype=torch.bool)
+    mask = torch.zeros(score.numel(), dtype=torch.bool, device=score.device)
     if k > 0:
         mask[torch.topk(score.flatten(), k).indices] = True
     return mask.view_as(score)
@@ -204,7 +206,7 @@ def masks_from_scores(
         pool = torch.cat(
             [torch.where(masks[n], torch.full_like(ranked[n], -math.inf), ranked[n]).flatten() for n in names]
         )
-        chosen = torch.zeros(pool.numel(), dtype=torch.bool)
+        chosen = torch.zeros(pool.numel(), dtype=torch.bool, device=pool.device)
         chosen[torch.topk(pool, rest).indices] = True
         start = 0
         for n, size in zip(names, sizes):

@@ -29,7 +29,14 @@ def magnitude_scores(layers: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
 def random_scores(
     layers: dict[str, nn.Module], generator: torch.Generator | None = None
 ) -> dict[str, torch.Tensor]:
-    return {n: torch.rand(effective_weight(m).shape, generator=generator) for n, m in layers.items()}
+    """Uniform scores drawn from ``generator`` (on its device, so a CPU generator gives the same draws
+    whichever device the model is on), placed beside each layer's weight."""
+    scores = {}
+    for n, m in layers.items():
+        weight = effective_weight(m)
+        device = generator.device if generator is not None else weight.device
+        scores[n] = torch.rand(weight.shape, generator=generator, device=device).to(weight.device)
+    return scores
 
 
 def gradient_scores(

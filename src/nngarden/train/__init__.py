@@ -6,6 +6,7 @@
 - ``optim``: AdamW with decay / no-decay groups, fused where torch offers it
 - ``checkpoint``: atomic safetensors + JSON checkpoints, verified on load, never unpickled
 - ``distributed``: DDP under torchrun (gloo on CPU, nccl on CUDA)
-- ``sample``: the ``nngarden sample`` command
+- ``fit``: the short loop of the notes' small models (same metric keys as the engine)
+- ``language_model``: GPT and BERT from a config: train (resuming), load, sample, fill [MASK]
 - ``hooks``: test-only fault injection (environment variables)
 """

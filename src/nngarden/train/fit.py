@@ -55,17 +55,29 @@ def to_device(batch: Batch, device: str | torch.device) -> Batch:
     return batch
 
 
+def non_finite_loss(step: int, loss: float, grad_norm: float, where: str = "") -> NonFiniteLoss:
+    """The error for a non-finite loss or gradient norm at ``step``; ``where`` adds what is left on disk."""
+    message = (
+        f"non-finite training loss at step {step} (loss {loss}, gradient norm {grad_norm}); "
+        "stopped before updating the weights"
+    )
+    return NonFiniteLoss(f"{message}; {where}" if where else message)
+
+
 def check_finite(step: int, loss: float, grad_norm: float = 0.0) -> None:
     """Raise :class:`NonFiniteLoss` naming ``step`` when the loss or gradient norm is not finite."""
     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-        raise NonFiniteLoss(
-            f"non-finite training loss at step {step} (loss {loss}, gradient norm {grad_norm}); "
-            "stopped before updating the weights"
-        )
+        raise non_finite_loss(step, loss, grad_norm)
 
 
 # Test hook: callables that see (model, batch, device) at the first step of every fit.
 _recorders: list[Callable[[torch.nn.Module, Batch, str], None]] = []
+
+
+def notify_recorders(model: torch.nn.Module, batch: Batch, device: str) -> None:
+    """Show the first step's model and batch to the test recorders (fit() and the engine call this)."""
+    for recorder in _recorders:
+        recorder(model, batch, str(device))
 
 
 @contextmanager
@@ -141,8 +153,7 @@ def fit(
     while step < steps:
         batch = to_device(batches(step), device)
         if step == 0:
-            for recorder in _recorders:
-                recorder(model, batch, device)
+            notify_recorders(model, batch, device)
         rate = lr(step) if lr is not None else optimizer.param_groups[0]["lr"]
         t0, c0 = time.perf_counter(), time.process_time()
         if lr is not None:

@@ -5,8 +5,13 @@ checkpoint (every ``checkpoint_interval`` steps and at the last step), honour a 
 learning rate, forward and backward over ``grad_accum`` micro-batches, check the loss and gradient norm
 are finite, clip, step the optimizer, log.
 
-"Step s" always means the model after s optimizer updates: the losses logged at step s (``loss`` of the
-training batch, ``train_loss`` / ``val_loss`` of an evaluation) are measured on that model.
+"Step s" always means the model after s optimizer updates: the losses logged at step s are measured on
+that model. The metric keys are ``fit()``'s: a step row has ``train_loss`` (the loss of the batch the
+update of step s used), ``lr``, ``train_cpu_seconds`` and ``wall_seconds`` (cumulative time of the
+training steps, evaluation and checkpoints excluded, carried across resumes in the checkpoint), plus
+``grad_norm``, ``ms_per_step``, ``cpu_ms_per_step``, ``tokens_per_s`` and ``threads``; an evaluation row
+has ``val_loss`` and ``train_eval_loss`` (the same estimate on fixed training batches), the cumulative
+times, ``eval_seconds`` and ``threads``.
 
 Resuming: the loop starts from the newest complete checkpoint in ``out_dir/checkpoints``; batches are a
 function of (seed, step), the learning rate a function of the step, and model, optimizer and RNG states
@@ -32,15 +37,14 @@ import torch
 from ..config import ConfigError
 from ..runs import MetricsLog, atomic_write_text, read_metrics, set_threads
 from . import checkpoint as ckpt
+from . import fit as fit_module
 from . import hooks
 from .config import TrainConfig
 from .distributed import Dist
+from .fit import NonFiniteLoss as NonFiniteLoss  # one class for fit() and the engine
+from .fit import non_finite_loss
 from .optim import adamw
 from .schedule import lr_at
-
-
-class NonFiniteLoss(RuntimeError):
-    """The loss or gradient norm became NaN or infinite; training stopped before the bad update."""
 
 
 class BatchSource(Protocol):
@@ -55,7 +59,7 @@ class TrainResult:
     finished: bool  # reached max_steps
     stopped_by: str | None  # "SIGTERM" / "SIGINT" when a signal stopped it
     checkpoint: Path | None  # the newest checkpoint
-    evals: list[dict[str, Any]] = field(default_factory=list)  # rows with train_loss / val_loss
+    evals: list[dict[str, Any]] = field(default_factory=list)  # rows with val_loss / train_eval_loss
     seconds: float = 0.0  # wall time of this invocation's training steps
     cpu_seconds: float = 0.0
     steps_run: int = 0
@@ -93,8 +97,8 @@ class _StopOnSignal:
 def _trim_metrics(path: Path, resume_step: int | None) -> None:
     """Drop rows that a killed run logged after its last checkpoint, so a resumed log has no duplicates.
 
-    Kept: evaluations up to the checkpoint step and batch losses before it (the batch loss at the
-    checkpoint's step is logged after that checkpoint, by the update that follows it).
+    Kept: evaluations up to the checkpoint step and batch losses (``train_loss``) before it (the batch
+    loss at the checkpoint's step is logged after that checkpoint, by the update that follows it).
     """
     if not path.exists():
         return
@@ -105,7 +109,7 @@ def _trim_metrics(path: Path, resume_step: int | None) -> None:
         kept = [
             r
             for r in rows
-            if r.get("step", 0) < resume_step or (r.get("step") == resume_step and "loss" not in r)
+            if r.get("step", 0) < resume_step or (r.get("step") == resume_step and "train_loss" not in r)
         ]
     if len(kept) != len(rows) or resume_step is None:
         atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
@@ -145,18 +149,19 @@ def evaluate(
     dist: Dist,
     autocast=nullcontext,
 ) -> dict[str, float]:
-    """Mean loss over ``n_batches`` fixed batches of each split; ranks share the batches out."""
+    """Mean loss over ``n_batches`` fixed batches of each split (``train_eval_loss``, ``val_loss``);
+    ranks share the batches out."""
     was_training = model.training
     model.eval()
     out = {}
-    for split in ("train", "val"):
+    for split, key in (("train", "train_eval_loss"), ("val", "val_loss")):
         total = 0.0
         for index in range(dist.rank, n_batches, dist.world):
             x, y = source.eval_batch(split, index, batch_size)
             with autocast():
                 _, loss = model(x.to(device), y.to(device))
             total += float(loss.item())
-        out[f"{split}_loss"] = dist.total(total, device) / n_batches
+        out[key] = dist.total(total, device) / n_batches
     model.train(was_training)
     return out
 
@@ -211,6 +216,7 @@ def train_model(
         ckpt.clean_temporary(ckpt_dir)
     dist.barrier()
     start_step, latest = 0, ckpt.latest_checkpoint(ckpt_dir)
+    clock: dict[str, float] = {}
     if latest is not None:
         saved = ckpt.read_state(latest)
         if saved.get("model") != state.get("model"):
@@ -226,6 +232,7 @@ def train_model(
         else:
             ckpt.set_rng_state(saved["rng"])
         start_step = int(saved["step"])
+        clock = saved.get("clock") or {}  # cumulative training time up to the checkpoint
         if start_step > cfg.max_steps:
             raise ConfigError(
                 f"train.max_steps: {cfg.max_steps} is below the step of the newest checkpoint "
@@ -269,6 +276,7 @@ def train_model(
                     "grad_accum": cfg.grad_accum,
                     "world_size": dist.world,
                 },
+                clock={"train_cpu_seconds": cpu_before + cpu, "wall_seconds": wall_before + wall},
             )
             if rngs is not None:
                 body["rng_per_rank"] = rngs
@@ -286,7 +294,16 @@ def train_model(
         say = bar.write if verbose else say
 
     model.train()
-    step, steps_run, wall, cpu = start_step, 0, 0.0, 0.0
+    step, steps_run, wall, cpu = start_step, 0, 0.0, 0.0  # this invocation's training time
+    cpu_before = float(clock.get("train_cpu_seconds", 0.0))  # and the time of the runs it resumes
+    wall_before = float(clock.get("wall_seconds", 0.0))
+
+    def times() -> dict[str, float]:
+        return {
+            "train_cpu_seconds": round(cpu_before + cpu, 4),
+            "wall_seconds": round(wall_before + wall, 4),
+        }
+
     last_saved = start_step if latest is not None else None
     stopped_by = None
     with _StopOnSignal() as stop:
@@ -295,20 +312,13 @@ def train_model(
             if not fresh_here and (step % cfg.eval_interval == 0 or step == cfg.max_steps):
                 t_eval = time.perf_counter()
                 losses = evaluate(core, source, cfg.eval_batches, cfg.batch_size, device, dist, autocast)
-                row = dict(losses, eval_seconds=round(time.perf_counter() - t_eval, 3), threads=threads)
+                row = dict(
+                    losses, **times(), eval_seconds=round(time.perf_counter() - t_eval, 3), threads=threads
+                )
                 if log:
                     log.log(step, **row)
                 board.add(step, losses)
-                say(
-                    f"step {step}: train loss {losses['train_loss']:.4f}, val loss {losses['val_loss']:.4f}"
-                    + (
-                        f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "
-                        f"{threads} thread{'s' if threads > 1 else ''})"
-                        if steps_run
-                        else ""
-                    ),
-                    flush=True,
-                )
+                say(_eval_line(step, losses, wall, cpu, steps_run, threads), flush=True)
             if not fresh_here and (step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps):
                 save(step)
                 last_saved = step
@@ -331,6 +341,8 @@ def train_model(
             for micro in range(cfg.grad_accum):
                 x, y = source.train_batch(step, micro, micro_batch)
                 x, y = x[rank_slice].to(device), y[rank_slice].to(device)
+                if step == start_step and micro == 0:
+                    fit_module.notify_recorders(model, (x, y), device)
                 sync = trainer.no_sync() if dist.active and micro < cfg.grad_accum - 1 else nullcontext()
                 with sync:
                     with autocast():
@@ -348,23 +360,20 @@ def train_model(
                     if ckpt.latest_checkpoint(ckpt_dir)
                     else "no checkpoint was written yet"
                 )
-                message = (
-                    f"non-finite training loss at step {step} (loss {loss_value}, gradient norm "
-                    f"{grad_norm}); stopped before updating the weights; {where}"
-                )
                 if log:
                     log.log(step, nonfinite=True, lr=lr)
                 if bar is not None:
                     bar.close()
                 board.close()
-                raise NonFiniteLoss(message)
+                raise non_finite_loss(step, loss_value, grad_norm, where)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             dt, dc = time.perf_counter() - t0, time.process_time() - c0
             wall, cpu, steps_run = wall + dt, cpu + dc, steps_run + 1
             row = {
-                "loss": loss_value,
+                "train_loss": loss_value,
                 "lr": lr,
+                **times(),
                 "grad_norm": grad_norm,
                 "ms_per_step": round(1000 * dt, 3),
                 "cpu_ms_per_step": round(1000 * dc, 3),
@@ -373,7 +382,7 @@ def train_model(
             }
             if log:
                 log.log(step, **row)
-            board.add(step, {"loss": loss_value, "lr": lr})
+            board.add(step, {"train_loss": loss_value, "lr": lr})
             step += 1
             if bar is not None:
                 bar.update(1)
@@ -394,6 +403,18 @@ def train_model(
         steps_run=steps_run,
         threads=threads,
     )
+
+
+def _eval_line(
+    step: int, losses: dict[str, float], wall: float, cpu: float, steps_run: int, threads: int
+) -> str:
+    line = f"step {step}: train loss {losses['train_eval_loss']:.4f}, val loss {losses['val_loss']:.4f}"
+    if steps_run:
+        line += (
+            f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "
+            f"{threads} thread{'s' if threads > 1 else ''})"
+        )
+    return line
 
 
 def _sequence_length(source: BatchSource, cfg: TrainConfig) -> int:

@@ -1,0 +1,87 @@
+"""The seq2seq-attention note: registration, presets, the knee, training through fit on the run's device,
+rejudging without training, and the verse corpus skipping cleanly."""
+
+import json
+
+import pytest
+
+from nngarden.config import ConfigError
+from nngarden.notes import get_note
+from nngarden.notes.seq2seq_attention import NOTE
+from nngarden.notes.seq2seq_attention import experiment as note_experiment
+from nngarden.notes.seq2seq_attention.claims import knee
+from nngarden.notes.seq2seq_attention.config import Seq2SeqNoteConfig
+from nngarden.runs import RunContext, rejudge_run, run_note
+from nngarden.train import fit as fit_module
+
+
+def test_registered_with_the_issue_claim_ids_all_findings():
+    note = get_note("seq2seq-attention")
+    assert note is NOTE
+    assert note.claim_ids == ["bottleneck", "attention-holds", "alignment", "translation"]
+    assert {note.kind(claim_id) for claim_id in note.claim_ids} == {"finding"}
+    assert set(note.quick_decides) == {"bottleneck", "attention-holds", "alignment"}
+
+
+def test_presets_and_bad_values():
+    quick, full = Seq2SeqNoteConfig.quick(), Seq2SeqNoteConfig.full()
+    assert full.hidden == 64 and full.min_len == 5 and full.max_len == 30 and full.steps == 2000
+    assert quick.fixed_widths[-1] > quick.fixed_widths[0]
+    with pytest.raises(ConfigError, match="min_len"):
+        Seq2SeqNoteConfig(min_len=9, max_len=4)
+    with pytest.raises(ConfigError, match="score"):
+        Seq2SeqNoteConfig(score="cosine")
+    with pytest.raises(ConfigError, match="fixed_widths"):
+        Seq2SeqNoteConfig().with_overrides(["fixed_widths=0,8"])
+
+
+def test_knee_interpolates_where_exact_accuracy_crosses_the_level():
+    assert knee([5, 10, 15], [0.9, 0.1, 0.0], 0.5) == pytest.approx(7.5)
+    assert knee([5, 10, 15], [0.9, 0.7, 0.3], 0.5) == pytest.approx(12.5)
+    assert knee([5, 10], [1.0, 0.9], 0.5) == 10.0
+    assert knee([5, 10], [0.2, 0.0], 0.5) == 5.0
+
+
+def test_every_model_trains_through_fit_on_the_run_device_and_rejudge_trains_nothing(tmp_path, monkeypatch):
+    seen = []
+
+    def record(model, batch, device):
+        assert next(model.parameters()).device.type == device
+        assert all(tensor.device.type == device for tensor in batch)
+        seen.append(device)
+
+    run_dir = tmp_path / "run"
+    with fit_module.record_fits(record):
+        data, _ = run_note(NOTE, Seq2SeqNoteConfig.tiny(), run_dir, preset="tiny")
+    # two fixed widths, attention copy, attention reverse, transformer, dates fixed and attention
+    assert seen == ["cpu"] * 7
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert {row["run"] for row in rows if "train_loss" in row} == {
+        "copy-fixed-8",
+        "copy-fixed-12",
+        "copy-attention-8",
+        "reverse-attention-8",
+        "copy-transformer",
+        "dates-fixed",
+        "dates-attention",
+    }
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("rejudge must not train")
+
+    monkeypatch.setattr(note_experiment, "fit", no_training)
+    again = rejudge_run(NOTE, run_dir)
+    assert again["claims"] == data["claims"]
+    assert again["figures"] == data["figures"] and len(data["figures"]) == 4
+
+
+def test_verses_stage_skips_with_a_reason_when_the_corpus_is_absent(monkeypatch, tmp_path):
+    from nngarden.data import sword
+
+    monkeypatch.setattr(sword, "sword_status", lambda *a, **k: (False, "the SWORD corpus is not installed"))
+    out = note_experiment.verses_stage(RunContext(tmp_path), Seq2SeqNoteConfig.tiny(), seed=0)
+    assert out == {"skipped": "the SWORD corpus is not installed"}
+
+
+def test_loss_curve_averages_each_window_of_steps_and_ends_at_the_last_step():
+    assert note_experiment._window_means([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [[2, 1.5], [4, 3.5], [5, 5.0]]
