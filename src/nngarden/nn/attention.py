@@ -145,16 +145,19 @@ class MultiHeadAttention(nn.Module):
                 v = torch.cat([kv_cache["v"], v], dim=2)
             kv_cache["k"], kv_cache["v"] = k, v
         t_k = k.size(2)
-        if need_weights or key_padding_mask is not None or (causal and 1 < t_q != t_k):
+        cached = kv_cache is not None
+        if need_weights or key_padding_mask is not None or (causal and cached and 1 < t_q != t_k):
             mask = build_mask(t_q, t_k, causal=causal, key_padding_mask=key_padding_mask, device=x.device)
             out, weights = scaled_dot_product_attention(
                 q, k, v, mask, self.dropout, explicit=need_weights, training=self.training
             )
         else:
-            # No mask, or the plain causal one, which SDPA's fused kernel builds itself (a single new
-            # query after a KV cache may see every key: no mask at all).
+            # No mask, or the plain causal one, which SDPA's fused kernel builds itself. Without a cache
+            # the causal choice is the same for every length (static, so an exported graph keeps a
+            # dynamic length); after a cache a single new query may see every key: no mask at all.
+            is_causal = causal and (not cached or t_q > 1)
             dropout = self.dropout if self.training else 0.0
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=causal and t_q > 1, dropout_p=dropout)
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, dropout_p=dropout)
             weights = None
         out = out.transpose(1, 2).contiguous().view(b, t_q, inner)  # (B, Tq, H d)
         return self.resid_dropout(self.c_proj(out)), weights

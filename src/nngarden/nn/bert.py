@@ -113,6 +113,7 @@ class BERT(nn.Module):
                     n_inner=config.n_inner,
                     dropout=config.dropout,
                     bias=config.bias,
+                    activation=config.activation,
                 )
                 for _ in range(config.n_layer)
             ]

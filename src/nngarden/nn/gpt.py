@@ -38,6 +38,7 @@ class GPT(nn.Module):
             n_inner=config.n_inner,
             dropout=config.dropout,
             bias=config.bias,
+            activation=config.activation,
             causal=True,  # position t sees positions <= t only
         )
         self.transformer = nn.ModuleDict(

@@ -29,6 +29,8 @@ import torch.nn.functional as F
 from ..config import Config, ConfigError, option
 from .attention import MultiHeadAttention
 
+ACTIVATIONS = ("gelu", "gelu_tanh", "relu2")
+
 
 @dataclass
 class TransformerConfig(Config):
@@ -41,6 +43,12 @@ class TransformerConfig(Config):
     n_embd: int = option(128, "model width (divisible by n_head unless head_dim is set)", low=1)
     head_dim: int | None = option(None, "width of each head (none: n_embd / n_head)", low=1)
     n_inner: int | None = option(None, "MLP hidden width (none: 4 n_embd)", low=0)
+    activation: str = option(
+        "gelu",
+        "MLP activation: exact GELU; its tanh approximation (GPT-2's own); or ReLU squared (So et al. "
+        "2021, Primer)",
+        choices=ACTIVATIONS,
+    )
     dropout: float = option(0.0, "dropout probability", low=0.0, high=1.0)
     bias: bool = option(True, "biases in Linear and LayerNorm layers")
 
@@ -51,11 +59,32 @@ class TransformerConfig(Config):
             )
 
 
-class MLP(nn.Module):
-    """Position-wise feed-forward network: Linear -> GELU -> Linear (-> dropout)."""
+def activate(x: torch.Tensor, activation: str) -> torch.Tensor:
+    """The MLP's nonlinearity: ``gelu`` (exact, erf), ``gelu_tanh`` or ``relu2`` (ReLU squared)."""
+    if activation == "gelu":
+        return F.gelu(x)
+    if activation == "gelu_tanh":
+        return F.gelu(x, approximate="tanh")
+    if activation == "relu2":
+        return F.relu(x).square()
+    raise ValueError(f"activation: got {activation!r}, allowed: {', '.join(ACTIVATIONS)}")
 
-    def __init__(self, n_embd: int, n_inner: int | None = None, dropout: float = 0.0, bias: bool = True):
+
+class MLP(nn.Module):
+    """Position-wise feed-forward network: Linear -> activation (GELU by default) -> Linear (-> dropout)."""
+
+    def __init__(
+        self,
+        n_embd: int,
+        n_inner: int | None = None,
+        dropout: float = 0.0,
+        bias: bool = True,
+        activation: str = "gelu",
+    ):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation: got {activation!r}, allowed: {', '.join(ACTIVATIONS)}")
+        self.activation = activation
         n_inner = 4 * n_embd if n_inner is None else n_inner
         with warnings.catch_warnings():  # no neurons left (all pruned): zero-size layers, whose init warns
             warnings.simplefilter("ignore", UserWarning)
@@ -64,7 +93,7 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(F.gelu(self.c_fc(x))))  # (B, T, C)
+        return self.dropout(self.c_proj(activate(self.c_fc(x), self.activation)))  # (B, T, C)
 
 
 class Block(nn.Module):
@@ -86,6 +115,7 @@ class Block(nn.Module):
         bias: bool = True,
         causal: bool = False,
         cross_attention: bool = False,
+        activation: str = "gelu",
     ):
         super().__init__()
         self.causal = causal
@@ -96,7 +126,7 @@ class Block(nn.Module):
             self.ln_cross = nn.LayerNorm(n_embd, bias=bias)
             self.cross_attn = MultiHeadAttention(n_embd, n_head, dropout, bias, head_dim=head_dim, cross=True)
         self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
-        self.mlp = MLP(n_embd, n_inner, dropout, bias)
+        self.mlp = MLP(n_embd, n_inner, dropout, bias, activation)
 
     def forward(
         self,
