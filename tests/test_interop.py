@@ -149,3 +149,74 @@ def test_onnx_runtime_matches_eager_pytorch_at_several_shapes(tmp_path):
         (logits,) = session.run(["logits"], {"input_ids": x.numpy()})
         with torch.no_grad():
             assert abs(logits - model(x)[0].numpy()).max() < 1e-4
+
+
+# --- the export command ----------------------------------------------------------------------------------
+
+
+def _checkpoint(tmp_path, model, tokenizer, cls="nngarden.nn.gpt.GPT"):
+    from nngarden.train import checkpoint as ckpt
+
+    state = {"model": {"class": cls, "config": model.config.to_dict()}}
+    return ckpt.save_checkpoint(tmp_path / "run" / "checkpoints", 5, model, None, state, tokenizer.to_json())
+
+
+def test_export_command_writes_hf_and_onnx_from_a_training_folder(tmp_path, capsys):
+    from nngarden import cli
+
+    model, tok = random_gpt(), CharTokenizer(CHARS)
+    _checkpoint(tmp_path, model, tok)
+    assert (
+        cli.main(
+            ["export", "--checkpoint", str(tmp_path / "run"), "--format", "hf", "--out", str(tmp_path / "hf")]
+        )
+        == 0
+    )
+    assert "exported" in capsys.readouterr().out
+    hf = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "hf", local_files_only=True).eval()
+    x = torch.randint(len(CHARS), (2, 10))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)[0]).abs().max() < 1e-5
+    pytest.importorskip("onnx", reason="the [onnx] extra is not installed")
+    assert (
+        cli.main(
+            [
+                "export",
+                "--checkpoint",
+                str(tmp_path / "run"),
+                "--format",
+                "onnx",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "o" / "model.onnx").stat().st_size > 0
+
+
+def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
+    from nngarden import cli
+
+    def refused(argv, message):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+
+    base = ["export", "--format", "hf", "--out", str(tmp_path / "out")]
+    refused(base + ["--checkpoint", str(tmp_path / "nothing")], "nothing")
+    folder = _checkpoint(tmp_path, random_gpt(), CharTokenizer(CHARS))
+    with open(folder / "model.safetensors", "r+b") as fh:  # flip a byte
+        fh.seek(100)
+        byte = fh.read(1)
+        fh.seek(100)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    refused(base + ["--checkpoint", str(folder)], "SHA-256")
+    small = CharTokenizer(list("abc"))
+    _checkpoint(tmp_path / "v", random_gpt(), small)
+    refused(base + ["--checkpoint", str(tmp_path / "v" / "run")], "tokenizer has 3 tokens")
+    relu = random_gpt(activation="relu2")
+    _checkpoint(tmp_path / "r", relu, CharTokenizer(CHARS))
+    refused(base + ["--checkpoint", str(tmp_path / "r" / "run")], "activation 'relu2'")
+    _checkpoint(tmp_path / "b", random_gpt(), CharTokenizer(CHARS), cls="nngarden.nn.bert.BERT")
+    refused(base + ["--checkpoint", str(tmp_path / "b" / "run")], "holds a BERT")
