@@ -281,11 +281,8 @@ def from_hf(path: str | Path, device: str = "cpu"):
         n_embd=cfg["n_embd"],
         dropout=0.0,
         bias=True,
+        activation=activation,
     )
-    if activation != "gelu" or "activation" in GPTConfig.__dataclass_fields__:
-        if "activation" not in GPTConfig.__dataclass_fields__:
-            raise ConfigError(f"from_hf: activation {activation!r} needs GPTConfig.activation")
-        kwargs["activation"] = activation
     try:
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError) as err:
