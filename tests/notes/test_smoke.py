@@ -17,7 +17,7 @@ def test_note_runs_at_tiny_size(slug, tmp_path):
     config = note.config_cls.tiny()
     data, reused = run_note(note, config, tmp_path / slug, preset="tiny")
     assert not reused
-    assert validate_findings(data, list(note.claims)) == []
+    assert validate_findings(data, note.claim_ids) == []
     on_disk = json.loads((tmp_path / slug / "findings.json").read_text())
     assert on_disk == data
     for fig in data["figures"]:
@@ -30,4 +30,4 @@ def test_note_presets_are_valid_configs(slug):
     for preset in ("tiny", "quick", "full"):
         cfg = cls.preset(preset)
         assert cls.from_dict(cfg.to_dict()) == cfg
-    assert set(NOTES[slug].quick_decides) <= set(NOTES[slug].claims)
+    assert set(NOTES[slug].quick_decides) <= set(NOTES[slug].claim_ids)
