@@ -111,6 +111,14 @@ def test_an_integer_too_large_for_a_float_is_not_measurable_and_never_crashes():
     data = {
         "note": "n", "title": "t", "metrics": {}, "figures": [],
         "claims": [{"id": "a", "verdict": "holds", "evidence": {"x": huge}, "criterion": "c"}],
-        "provenance": {"preset": "quick", "seed": 0, "threads": 1, "seconds": 1, "commit": "c", "versions": {}},
+        "provenance": {"preset": "quick", "seed": 0, "threads": 1, "seconds": 1, "commit": "c",
+                       "versions": {}},
     }  # fmt: skip
     assert any("not a finite number" in p for p in validate_findings(data))
+
+
+def test_a_context_field_with_a_format_spec_missing_reads_as_a_placeholder():
+    spec = _spec(criterion="error < {max_error:g} with weight {weight:.2f}")
+    assert spec.undecided("penalty run is off").criterion == (
+        "error < 0.05 with weight <weight>; undecided: penalty run is off"
+    )

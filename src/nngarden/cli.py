@@ -1,4 +1,4 @@
-"""The ``nngarden`` command: list | run | rejudge | report | serve | train | sample | fill.
+"""The ``nngarden`` command: list | run | rejudge | report | serve | train | sample | fill | export | data.
 
 This module holds the parser and the dispatch; the commands' bodies are in ``nngarden.commands``.
 
@@ -232,6 +232,20 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"), help="device")
 
+    export = sub.add_parser(
+        "export",
+        help="a trained GPT as a Hugging Face GPT-2 folder or an ONNX graph",
+        formatter_class=fmt,
+        description="Write a GPT checkpoint as a folder that transformers' GPT2LMHeadModel and "
+        "AutoTokenizer load (--format hf), or as model.onnx with input_ids -> logits and no KV cache "
+        "(--format onnx). What GPT-2 cannot hold exactly is refused, naming the option.",
+    )
+    export.add_argument(
+        "--checkpoint", type=Path, required=True, help="a checkpoint folder or a training --out folder"
+    )
+    export.add_argument("--format", required=True, choices=("hf", "onnx"), help="hf or onnx")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write")
+
     data = sub.add_parser(
         "data",
         help="fetch the data files notes read into the cache (pinned, hash-checked)",
@@ -262,6 +276,7 @@ COMMANDS = {
     "sample": ("sample", "cmd_sample"),
     "fill": ("fill", "cmd_fill"),
     "data": ("data", "cmd_data"),
+    "export": ("export", "cmd_export"),
 }
 
 

@@ -35,6 +35,7 @@ class Claim:
     criterion: str
     kind: str = ""  # "finding" or "check"; empty in findings written before claims had kinds
     thresholds: dict[str, float] = field(default_factory=dict)
+    revised: str = ""  # when the criterion was revised after results were seen: what and when
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -114,6 +115,16 @@ class Requirement:
     reason: str  # said when it does not, e.g. "this preset runs one seed (run --full)"
 
 
+class _Placeholder:
+    """Stands for a criterion field with no value: formats as ``<name>`` under any format spec."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return f"<{self.name}>"
+
+
 @dataclass(frozen=True)
 class ClaimSpec:
     """A claim declared once: statement, kind, named thresholds, requirements, criterion template.
@@ -128,6 +139,7 @@ class ClaimSpec:
     criterion: str
     thresholds: Mapping[str, float] = field(default_factory=dict)
     requires: tuple[Requirement, ...] = ()
+    revised: str = ""  # a revision made after results were seen (docs/criteria-log.md): what and when
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -145,9 +157,11 @@ class ClaimSpec:
         return {f for _, f, _, _ in string.Formatter().parse(self.criterion) if f}
 
     def criterion_text(self, context: Mapping[str, Any] | None = None) -> str:
+        """The criterion with thresholds and context filled in; a field the context lacks (a claim the
+        preset cannot decide) reads as ``<name>``, whatever its format spec."""
         values = {**dict(context or {}), **dict(self.thresholds)}
         absent = self.criterion_fields() - set(values)
-        return self.criterion.format(**values, **{name: f"<{name}>" for name in absent})
+        return self.criterion.format(**values, **{name: _Placeholder(name) for name in absent})
 
     def missing_requirement(self, config: Any) -> str | None:
         """The reason the preset cannot decide this claim, or None when it can."""
@@ -162,7 +176,7 @@ class ClaimSpec:
         if outcome.reason:
             criterion = f"{criterion}; undecided: {outcome.reason}"
         claim = judge(self.id, self.statement, outcome.passed, outcome.evidence, criterion)
-        claim.kind, claim.thresholds = self.kind, dict(self.thresholds)
+        claim.kind, claim.thresholds, claim.revised = self.kind, dict(self.thresholds), self.revised
         return claim
 
     def undecided(self, reason: str, evidence: dict[str, Any] | None = None) -> Claim:

@@ -110,7 +110,7 @@ def test_masked_softmax_matches_softmax_without_mask_and_handles_empty_rows():
 @pytest.mark.parametrize("setting", ["self-causal", "self-padding", "cross-padding", "cross"])
 def test_multi_head_attention_paths_agree(bias, setting):
     torch.manual_seed(0)
-    mha = MultiHeadAttention(16, 4, bias=bias).double()
+    mha = MultiHeadAttention(16, 4, bias=bias, cross=setting.startswith("cross")).double()
     x = torch.randn(2, 5, 16, dtype=torch.float64)
     mem = torch.randn(2, 8, 16, dtype=torch.float64)
     kwargs = {}
@@ -138,7 +138,7 @@ def test_multi_head_attention_paths_agree(bias, setting):
 
 
 def test_multi_head_attention_weights_shape_and_padding():
-    mha = MultiHeadAttention(8, 2)
+    mha = MultiHeadAttention(8, 2, cross=True)
     x, mem = torch.randn(3, 4, 8), torch.randn(3, 6, 8)
     pad = torch.zeros(3, 6, dtype=torch.bool)
     pad[:, 4:] = True

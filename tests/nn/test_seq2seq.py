@@ -1,4 +1,5 @@
-"""Seq2seq models: shape contracts, padding, the fixed context, greedy and beam search, a tiny learning run."""
+"""Seq2seq models: shape contracts, padding, the fixed context, greedy and beam search, a tiny learning
+run, old transformer checkpoints."""
 
 import itertools
 
@@ -247,3 +248,81 @@ def test_attention_model_learns_to_reverse_short_sequences():
     tokens, _ = greedy_decode(model, b.src, b.src_len, max_len=10)
     exact, token = exact_and_token_accuracy(strip(tokens), strip(b.tgt_out))
     assert token > 0.9, (exact, token)
+
+
+# today's name inside a layer -> the name before the shared block (q/k/v rows are split separately)
+_OLD_NAMES = {
+    "encoder_layers": {"ln_1": "ln1", "ln_2": "ln2", "attn.c_proj": "attn.out_proj"},
+    "decoder_layers": {
+        "ln_1": "ln1",
+        "ln_cross": "ln2",
+        "ln_2": "ln3",
+        "attn.c_proj": "self_attn.out_proj",
+        "cross_attn.q_attn": "cross_attn.q_proj",
+        "cross_attn.c_attn": "cross_attn.kv_proj",
+        "cross_attn.c_proj": "cross_attn.out_proj",
+    },
+}
+
+
+def _old_layout(state: dict) -> dict:
+    """Today's TransformerSeq2Seq state dict in the names checkpoints had before the shared block."""
+    old = {}
+    for key, value in state.items():
+        side, _, rest = key.partition(".")
+        if side not in _OLD_NAMES:  # embeddings, final LayerNorms, output layer: unchanged
+            old[key] = value.clone()
+            continue
+        i, _, rest = rest.partition(".")
+        name, kind = rest.rsplit(".", 1)
+        layer = f"{side}.{i}."
+        if name == "attn.c_attn":  # rows [q | k | v] -> q_proj [q], kv_proj [k | v]
+            attn = "attn" if side == "encoder_layers" else "self_attn"
+            c = value.shape[0] // 3
+            old[f"{layer}{attn}.q_proj.{kind}"] = value[:c].clone()
+            old[f"{layer}{attn}.kv_proj.{kind}"] = value[c:].clone()
+            continue
+        names = dict(_OLD_NAMES[side], **{"mlp.c_fc": "ff.net.0", "mlp.c_proj": "ff.net.2"})
+        old[f"{layer}{names.get(name, name)}.{kind}"] = value.clone()
+    return old
+
+
+def test_a_transformer_state_dict_from_before_the_shared_block_still_loads(tmp_path):
+    from nngarden.nn.seq2seq import upgrade_state_dict
+    from nngarden.train import checkpoint as ckpt
+
+    torch.manual_seed(0)
+    model = make("transformer")
+    old = _old_layout(model.state_dict())
+    for key in (
+        "encoder_layers.0.attn.q_proj.weight",
+        "encoder_layers.0.ln2.bias",
+        "decoder_layers.0.self_attn.kv_proj.bias",
+        "decoder_layers.0.cross_attn.q_proj.weight",
+        "decoder_layers.0.ln3.weight",
+        "decoder_layers.0.ff.net.2.weight",
+    ):
+        assert key in old, key
+    assert set(upgrade_state_dict(old)) == set(model.state_dict())
+
+    class Saved(torch.nn.Module):
+        def state_dict(self, *args, **kwargs):
+            return old
+
+    folder = ckpt.save_checkpoint(tmp_path, 1, Saved(), None, {})
+    fresh = make("transformer")
+    ckpt.load_model_state(folder, fresh, ckpt.read_state(folder))
+    src, src_len, tgt_in = padded_batch()
+    assert torch.equal(fresh(src, src_len, tgt_in)[0], model(src, src_len, tgt_in)[0])
+
+
+def test_transformer_decodes_on_the_fast_path_when_no_weights_are_asked_for():
+    torch.manual_seed(3)
+    model = make("transformer")
+    with torch.no_grad():
+        model.out.weight.mul_(4.0)
+    src, src_len, _ = padded_batch()
+    tokens, weights = greedy_decode(model, src, src_len, max_len=7)
+    fast, none = greedy_decode(model, src, src_len, max_len=7, need_weights=False)
+    assert weights is not None and none is None
+    assert torch.equal(tokens, fast)

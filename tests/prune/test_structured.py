@@ -104,3 +104,31 @@ def test_pruned_gpt_generates_with_kv_cache_like_without():
 def test_bad_fractions_are_named():
     with pytest.raises(ConfigError, match="head_fraction"):
         choose_gpt_units(_gpt(), 1.5, 0.5)
+
+
+def test_a_shrunk_gpt_is_a_gpt_that_its_config_rebuilds():
+    g = _gpt()
+    kh, kn = choose_gpt_units(g, 0.5, 0.25)
+    small = shrink_gpt(g, kh, kn)
+    assert type(small) is GPT
+    cfg = small.config
+    assert (cfg.n_head, cfg.head_dim, cfg.n_inner, cfg.n_embd) == (2, 8, 32, 32)
+    rebuilt = GPT(cfg).to(torch.float64).eval()
+    rebuilt.load_state_dict(small.state_dict())
+    x = torch.randint(0, 23, (2, 12))
+    assert torch.equal(rebuilt(x)[0], small(x)[0])
+    assert g.config.n_head == 4 and g.config.head_dim is None  # the original is untouched
+    with pytest.raises(ConfigError, match="keep_heads"):
+        shrink_gpt(g, [kh[0], kh[1][:1]], kn)  # one n_head for every block
+
+
+def test_a_gpt_without_heads_still_tracks_positions_in_its_kv_cache():
+    g = _gpt()
+    small = shrink_gpt(g, *choose_gpt_units(g, 0.0, 1.0))
+    assert small.config.n_head == 0
+    idx = torch.randint(0, 23, (2, 8))
+    caches = [{} for _ in small.transformer.h]
+    parts = [small(idx[:, :3], kv_caches=caches)[0]] + [
+        small(idx[:, t : t + 1], kv_caches=caches)[0] for t in range(3, 8)
+    ]
+    torch.testing.assert_close(torch.cat(parts, 1), small(idx)[0], rtol=0, atol=1e-12)

@@ -7,5 +7,6 @@ only when that command runs, so ``nngarden --help`` and ``list`` stay cheap.
 - ``garden``: ``report``, ``serve``
 - ``train``: ``train`` (a note's language model as a long, resumable run)
 - ``sample``, ``fill``: use a trained GPT or BERT checkpoint
+- ``export``: a GPT checkpoint as a Hugging Face folder or ONNX
 - ``data``: ``data fetch`` / ``data list``, the files notes read that no import provides
 """

@@ -15,6 +15,7 @@ padding-only query) gets all-zero weights and a zero output instead of NaN.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn as nn
@@ -74,26 +75,48 @@ def scaled_dot_product_attention(
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention: project to H heads, attend in each, concatenate, project back.
+    """Multi-head attention: project to H heads of width d, attend in each, concatenate, project back.
 
-    Self-attention when ``kv`` is None; cross-attention (keys/values from ``kv``) otherwise.
+    GPT-2's layout and names: ``c_attn`` computes queries, keys and values in one matmul (output rows
+    [q | k | v], each H d wide), ``c_proj`` maps the concatenated heads back to the model width C.
+    H d need not equal C (``head_dim``): structured pruning removes heads and keeps their width.
+    With ``cross=True`` (cross-attention) queries come from ``x`` through ``q_attn`` and keys and
+    values from ``kv`` through ``c_attn`` (rows [k | v]), as in Hugging Face's GPT-2 cross-attention.
+
     ``kv_cache``: a dict that receives and extends past keys/values (incremental decoding).
     """
 
-    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
+    def __init__(
+        self,
+        d_model: int,
+        n_head: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        *,
+        head_dim: int | None = None,
+        cross: bool = False,
+    ):
         super().__init__()
-        if d_model % n_head != 0:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
-        self.n_head, self.d_head = n_head, d_model // n_head
-        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.kv_proj = nn.Linear(d_model, 2 * d_model, bias=bias)
-        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        if head_dim is None:
+            if n_head < 1 or d_model % n_head != 0:
+                raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
+            head_dim = d_model // n_head
+        self.n_head, self.head_dim, self.cross = n_head, head_dim, cross
+        inner = n_head * head_dim  # H d
+        with warnings.catch_warnings():  # no heads left (all pruned): zero-size layers, whose init warns
+            warnings.simplefilter("ignore", UserWarning)
+            if cross:
+                self.q_attn = nn.Linear(d_model, inner, bias=bias)
+                self.c_attn = nn.Linear(d_model, 2 * inner, bias=bias)
+            else:
+                self.c_attn = _stacked_linear(d_model, (inner, 2 * inner), bias)
+            self.c_proj = nn.Linear(inner, d_model, bias=bias)
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        b, t, _ = x.shape  # (B, T, C)
-        return x.view(b, t, self.n_head, self.d_head).transpose(1, 2)  # (B, H, T, d)
+        b, t, _ = x.shape  # (B, T, H d)
+        return x.view(b, t, self.n_head, self.head_dim).transpose(1, 2)  # (B, H, T, d)
 
     def forward(
         self,
@@ -106,29 +129,54 @@ class MultiHeadAttention(nn.Module):
         kv_cache: dict | None = None,
     ):
         """x: (B, Tq, C); kv: (B, Tk, C) or None -> (out (B, Tq, C), weights (B, H, Tq, Tk) or None)."""
-        b, t_q, c = x.shape
-        q = self._heads(self.q_proj(x))
-        k, v = self.kv_proj(x if kv is None else kv).split(c, dim=-1)
-        k, v = self._heads(k), self._heads(v)
+        b, t_q, _ = x.shape
+        inner = self.n_head * self.head_dim
+        if self.cross:
+            q = self.q_attn(x)  # (B, Tq, H d)
+            k, v = self.c_attn(x if kv is None else kv).split([inner] * 2, dim=2)  # (B, Tk, H d) each
+        elif kv is None:
+            q, k, v = self.c_attn(x).split([inner] * 3, dim=2)  # (B, T, H d) each (sizes: H may be 0)
+        else:
+            raise ValueError("kv: this attention was built for self-attention; build it with cross=True")
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (B, H, T, d)
         if kv_cache is not None:
             if "k" in kv_cache:
                 k = torch.cat([kv_cache["k"], k], dim=2)
                 v = torch.cat([kv_cache["v"], v], dim=2)
             kv_cache["k"], kv_cache["v"] = k, v
         t_k = k.size(2)
-        if causal and key_padding_mask is None and not need_weights and t_q == t_k:
-            # The common training case: let SDPA use its fused causal kernel.
-            out = F.scaled_dot_product_attention(
-                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
-            )
-            weights = None
-        else:
+        cached = kv_cache is not None
+        if need_weights or key_padding_mask is not None or (causal and cached and 1 < t_q != t_k):
             mask = build_mask(t_q, t_k, causal=causal, key_padding_mask=key_padding_mask, device=x.device)
             out, weights = scaled_dot_product_attention(
                 q, k, v, mask, self.dropout, explicit=need_weights, training=self.training
             )
-        out = out.transpose(1, 2).contiguous().view(b, t_q, c)  # (B, Tq, C)
-        return self.resid_dropout(self.out_proj(out)), weights
+        else:
+            # No mask, or the plain causal one, which SDPA's fused kernel builds itself. Without a cache
+            # the causal choice is the same for every length (static, so an exported graph keeps a
+            # dynamic length); after a cache a single new query may see every key: no mask at all.
+            is_causal = causal and (not cached or t_q > 1)
+            dropout = self.dropout if self.training else 0.0
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, dropout_p=dropout)
+            weights = None
+        out = out.transpose(1, 2).contiguous().view(b, t_q, inner)  # (B, Tq, H d)
+        return self.resid_dropout(self.c_proj(out)), weights
+
+
+def _stacked_linear(d_in: int, parts: tuple[int, ...], bias: bool) -> nn.Linear:
+    """One Linear whose outputs stack ``parts`` projections, initialised as if each part were its own
+    ``nn.Linear`` (weight, then bias, part after part). The distribution is that of a single Linear
+    (same fan-in); the order of the draws gives default-initialised models that had separate query
+    and key/value projections before the fusion (the seq2seq transformer, the transformers note's
+    encoder) the same weights from a seed as they had then."""
+    layer = nn.Linear(d_in, sum(parts), bias=bias, device="meta").to_empty(device=torch.get_default_device())
+    biases = layer.bias.split(parts) if bias else [None] * len(parts)
+    bound = 1 / math.sqrt(d_in) if d_in > 0 else 0.0  # nn.Linear.reset_parameters
+    for weight, b in zip(layer.weight.split(parts), biases):
+        nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+        if b is not None:
+            nn.init.uniform_(b, -bound, bound)
+    return layer
 
 
 class AdditiveAttention(nn.Module):

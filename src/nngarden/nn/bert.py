@@ -15,62 +15,68 @@ Shapes: B batch, T time, C = n_embd, H = n_head, V = vocab_size.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..config import Config, ConfigError, option
-from .attention import MultiHeadAttention
+from ..config import ConfigError, option
+from . import count_parameters
 from .positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
+from .transformer import Block, TransformerConfig, init_gpt2_weights, rename_prefix, upgrade_attention
 
 IGNORE_INDEX = -100  # label of positions that carry no loss (the F.cross_entropy default)
 
 
 @dataclass
-class BERTConfig(Config):
-    """Model shape of a BERT."""
+class BERTConfig(TransformerConfig):
+    """Model shape of a BERT (fields shared with GPT: see TransformerConfig)."""
 
     vocab_size: int = option(help="number of tokens, the special ones included", low=1)
     block_size: int = option(help="longest sequence (positions)", low=1)
     n_layer: int = option(2, "transformer blocks", low=1)
     n_head: int = option(2, "attention heads per block", low=1)
-    n_embd: int = option(128, "model width (divisible by n_head)", low=1)
-    dropout: float = option(0.0, "dropout probability", low=0.0, high=1.0)
-    bias: bool = option(True, "biases in Linear and LayerNorm layers")
     positions: str = option("learned", "position encoding", choices=("learned", "sinusoidal"))
 
     def validate(self) -> None:
-        if self.n_embd % self.n_head:
-            raise ConfigError(f"n_embd: {self.n_embd} is not divisible by n_head={self.n_head}")
+        super().validate()
         if self.positions == "sinusoidal" and self.n_embd % 2:
             raise ConfigError(f"n_embd: sinusoidal positions need an even width, got {self.n_embd}")
 
 
-class EncoderBlock(nn.Module):
-    """Pre-LN block: x + attn(ln(x)) with no causal mask, then x + mlp(ln(x))."""
+class EncoderBlock(Block):
+    """The shared pre-LN block without a causal mask, returning (x, self-attention weights or None).
+
+    Kept for code written against the encoder block this module used to define (the transformers note).
+    """
 
     def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(d_model, bias=bias)
-        self.attn = MultiHeadAttention(d_model, n_head, dropout, bias=bias)
-        self.ln_2 = nn.LayerNorm(d_model, bias=bias)
-        self.mlp = nn.Sequential(
-            nn.Linear(d_model, 4 * d_model, bias=bias),
-            nn.GELU(),
-            nn.Linear(4 * d_model, d_model, bias=bias),
-            nn.Dropout(dropout),
-        )
+        super().__init__(d_model, n_head, dropout=dropout, bias=bias)
 
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, need_weights: bool = False
     ):
-        attended, weights = self.attn(
-            self.ln_1(x), key_padding_mask=key_padding_mask, need_weights=need_weights
-        )
-        x = x + attended
-        return x + self.mlp(self.ln_2(x)), weights
+        weights = {"self": None} if need_weights else None
+        x = super().forward(x, key_padding_mask=key_padding_mask, weights=weights)
+        return x, (weights["self"] if need_weights else None)
+
+
+def upgrade_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A BERT state dict written before the blocks were shared, in today's names (others unchanged).
+
+    The encoder blocks had separate query and key/value projections (``attn.q_proj``, ``attn.kv_proj``),
+    ``attn.out_proj`` and an ``mlp`` Sequential (``mlp.0``, ``mlp.2``); now ``attn.c_attn`` holds
+    [q | k | v], and ``attn.c_proj``, ``mlp.c_fc``, ``mlp.c_proj`` are GPT-2's names.
+    """
+    state = dict(state)
+    layers = {int(m.group(1)) for key in state if (m := re.match(r"blocks\.(\d+)\.attn\.q_proj\.", key))}
+    for i in sorted(layers):
+        upgrade_attention(state, f"blocks.{i}.attn.", f"blocks.{i}.attn.")
+        rename_prefix(state, f"blocks.{i}.mlp.0.", f"blocks.{i}.mlp.c_fc.")
+        rename_prefix(state, f"blocks.{i}.mlp.2.", f"blocks.{i}.mlp.c_proj.")
+    return state
 
 
 class MaskedLMHead(nn.Module):
@@ -100,28 +106,28 @@ class BERT(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
             [
-                EncoderBlock(config.n_embd, config.n_head, config.dropout, config.bias)
+                Block(
+                    config.n_embd,
+                    config.n_head,
+                    head_dim=config.head_dim,
+                    n_inner=config.n_inner,
+                    dropout=config.dropout,
+                    bias=config.bias,
+                    activation=config.activation,
+                )
                 for _ in range(config.n_layer)
             ]
-        )
+        )  # no causal mask: every position sees both sides
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.head = MaskedLMHead(config, self.tok_emb)
-        self.apply(self._init_weights)
-        for name, p in self.named_parameters():  # scale residual projections by depth, as in GPT-2
-            if name.endswith("attn.out_proj.weight") or name.endswith("mlp.2.weight"):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
-
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        init_gpt2_weights(self, config.n_layer)  # residual projections scaled by depth, as in GPT-2
 
     def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+        return count_parameters(self)
+
+    def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Called by checkpoint loading: old checkpoints' key names -> today's."""
+        return upgrade_state_dict(state)
 
     def encode(
         self, idx: torch.Tensor, key_padding_mask: torch.Tensor | None = None, need_weights: bool = False
@@ -137,9 +143,11 @@ class BERT(nn.Module):
         x = self.drop(self.pos_enc(x))
         all_weights = []
         for block in self.blocks:
-            x, weights = block(x, key_padding_mask=key_padding_mask, need_weights=need_weights)
-            all_weights.append(weights)
-        return self.ln_f(x), (all_weights if need_weights else [])
+            weights = {"self": None} if need_weights else None
+            x = block(x, key_padding_mask=key_padding_mask, weights=weights)  # (B, T, C)
+            if need_weights:
+                all_weights.append(weights["self"])  # (B, H, T, T)
+        return self.ln_f(x), all_weights
 
     def forward(
         self,

@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from ..config import Config, ConfigError, option
+from . import count_parameters  # noqa: F401  (re-exported: the one parameter counter)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "elu": nn.ELU}
 
@@ -184,10 +185,6 @@ class GRUClassifier(nn.Module):
         if out.shape[1] != self.length:
             raise ConfigError(f"input length: got {out.shape[1]}, this classifier reads {self.length}")
         return self.head(out.flatten(1))
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def build_classifier(name: str, length: int = 40, num_classes: int = 10) -> nn.Module:

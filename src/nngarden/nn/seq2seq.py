@@ -6,18 +6,21 @@
   Translate": the same decoder, but c_i = sum_j a_ij h_j is recomputed at every step from all encoder
   states, with a_ij = softmax_j(v^T tanh(W s_{i-1} + U h_j)).
 - Luong, Pham and Manning (2015): the cheaper scores s^T h_j ("dot") and s^T W h_j ("general").
-- Vaswani et al. (2017): the transformer encoder-decoder, built here from ``nn/attention.py``.
+- Vaswani et al. (2017): the transformer encoder-decoder, built here from the shared pre-LN blocks of
+  ``nn/transformer.py``.
 
 Every model speaks one small protocol, so that greedy decoding and beam search are written once:
 ``encode(src, src_len) -> memory``, ``init_state(memory) -> state`` and
-``step(memory, state, token) -> (logits, state, weights)``, where memory and state are dicts of
-tensors whose first dimension is the batch (beam search reorders them with ``index_select``).
+``step(memory, state, token, need_weights=True) -> (logits, state, weights)``, where memory and state
+are dicts of tensors whose first dimension is the batch (beam search reorders them with
+``index_select``).
 Token ids 0, 1, 2 are padding, begin-of-sequence and end-of-sequence in every vocabulary.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import torch
@@ -26,8 +29,10 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..config import Config, ConfigError, option
-from .attention import AdditiveAttention, MultiHeadAttention, masked_softmax
+from . import count_parameters  # noqa: F401  (re-exported: notes count a model's parameters from here)
+from .attention import AdditiveAttention, masked_softmax
 from .positional import SinusoidalPositionalEncoding
+from .transformer import Block, rename_prefix, upgrade_attention
 
 PAD, BOS, EOS = 0, 1, 2
 ARCHS = ("fixed", "attention", "transformer")
@@ -146,7 +151,8 @@ class RNNDecoder(nn.Module):
         return {"h": torch.tanh(self.bridge(memory["summary"]))}  # (B, Hd)
 
     def features(self, memory: dict, state: dict, emb: torch.Tensor):
-        """One step before the output layer: emb (B, E) -> (features (B, Hd), state, weights (B, S) or None)."""
+        """One step before the output layer: emb (B, E) -> (features (B, Hd), state, weights (B, S) or
+        None)."""
         s_prev = state["h"]
         if self.attention is None:
             context, weights = memory["summary"], None  # the same c every step
@@ -186,13 +192,15 @@ class RNNSeq2Seq(nn.Module):
     def init_state(self, memory: dict) -> dict:
         return self.decoder.init_state(memory)
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
-        """token (B,) -> (logits (B, V), state, weights (B, S) or None)."""
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
+        """token (B,) -> (logits (B, V), state, weights (B, S) or None); the RNN's attention weights
+        cost nothing extra, so they are returned whatever ``need_weights`` says."""
         feat, state, weights = self.decoder.features(memory, state, self.decoder.embedding(token))
         return self.decoder.out(feat), state, weights
 
     def forward(self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor):
-        """Teacher forcing. src (B, S), tgt_in (B, T) starting with BOS -> (logits (B, T, V), weights (B, T, S) or None)."""
+        """Teacher forcing. src (B, S), tgt_in (B, T) starting with BOS -> (logits (B, T, V), weights
+        (B, T, S) or None)."""
         memory = self.encode(src, src_len)
         state = self.init_state(memory)
         emb = self.decoder.embedding(tgt_in)  # (B, T, E)
@@ -205,47 +213,32 @@ class RNNSeq2Seq(nn.Module):
         return logits, (torch.stack(weights, dim=1) if weights[0] is not None else None)
 
 
-# --- transformer blocks ---------------------------------------------------------------------------
-class FeedForward(nn.Module):
-    def __init__(self, d_model: int, d_ff: int, dropout: float):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model), nn.Dropout(dropout)
-        )
+# --- transformer -------------------------------------------------------------------------------
+def upgrade_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A TransformerSeq2Seq state dict written before the blocks were shared, in today's names.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-
-class EncoderLayer(nn.Module):
-    """Pre-LayerNorm: x + SelfAttn(LN x) over real source tokens, then x + FF(LN x)."""
-
-    def __init__(self, cfg: Seq2SeqConfig):
-        super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
-        self.attn = MultiHeadAttention(cfg.d_model, cfg.n_head, cfg.dropout)
-        self.ff = FeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
-
-    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), key_padding_mask=pad)[0]
-        return x + self.ff(self.ln2(x))
-
-
-class DecoderLayer(nn.Module):
-    """Causal self-attention, cross-attention to the encoder (padding masked), feed-forward."""
-
-    def __init__(self, cfg: Seq2SeqConfig):
-        super().__init__()
-        self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(cfg.d_model) for _ in range(3))
-        self.self_attn = MultiHeadAttention(cfg.d_model, cfg.n_head, cfg.dropout)
-        self.cross_attn = MultiHeadAttention(cfg.d_model, cfg.n_head, cfg.dropout)
-        self.ff = FeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
-
-    def forward(self, y: torch.Tensor, memory: torch.Tensor, pad: torch.Tensor, need_weights: bool = False):
-        y = y + self.self_attn(self.ln1(y), causal=True)[0]
-        z, weights = self.cross_attn(self.ln2(y), memory, key_padding_mask=pad, need_weights=need_weights)
-        y = y + z
-        return y + self.ff(self.ln3(y)), weights  # weights (B, H, T, S)
+    Encoder layers had ``ln1``, ``attn`` (``q_proj``, ``kv_proj``, ``out_proj``), ``ln2`` and
+    ``ff.net.0``/``ff.net.2``; decoder layers ``ln1``, ``self_attn``, ``ln2``, ``cross_attn``, ``ln3``
+    and ``ff``. Now both are the shared Block: ``ln_1``, ``attn``, [``ln_cross``, ``cross_attn``],
+    ``ln_2``, ``mlp.c_fc``/``mlp.c_proj``.
+    """
+    state = dict(state)
+    for side in ("encoder", "decoder"):
+        pattern = rf"{side}_layers\.(\d+)\.(attn|self_attn)\.q_proj\."
+        layers = {int(m.group(1)) for key in state if (m := re.match(pattern, key))}
+        for i in sorted(layers):
+            p = f"{side}_layers.{i}."
+            renames = {"ln1.": "ln_1.", "ff.net.0.": "mlp.c_fc.", "ff.net.2.": "mlp.c_proj."}
+            if side == "encoder":
+                upgrade_attention(state, p + "attn.", p + "attn.")
+                renames["ln2."] = "ln_2."
+            else:
+                upgrade_attention(state, p + "self_attn.", p + "attn.")
+                upgrade_attention(state, p + "cross_attn.", p + "cross_attn.", cross=True)
+                renames.update({"ln2.": "ln_cross.", "ln3.": "ln_2."})
+            for old, new in renames.items():
+                rename_prefix(state, p + old, p + new)
+    return state
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -258,8 +251,16 @@ class TransformerSeq2Seq(nn.Module):
         self.tgt_embedding = nn.Embedding(cfg.tgt_vocab, cfg.d_model, padding_idx=PAD)
         self.positions = SinusoidalPositionalEncoding(cfg.d_model, cfg.max_len)
         self.drop = nn.Dropout(cfg.dropout)
-        self.encoder_layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.n_layer))
-        self.decoder_layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.n_layer))
+        block = dict(n_inner=cfg.d_ff, dropout=cfg.dropout)
+        # encoder: self-attention over the real source tokens; decoder: causal self-attention, then
+        # cross-attention to the encoder's output (padding masked)
+        self.encoder_layers = nn.ModuleList(
+            Block(cfg.d_model, cfg.n_head, **block) for _ in range(cfg.n_layer)
+        )
+        self.decoder_layers = nn.ModuleList(
+            Block(cfg.d_model, cfg.n_head, causal=True, cross_attention=True, **block)
+            for _ in range(cfg.n_layer)
+        )
         self.ln_enc, self.ln_dec = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
         self.out = nn.Linear(cfg.d_model, cfg.tgt_vocab)
 
@@ -270,44 +271,48 @@ class TransformerSeq2Seq(nn.Module):
         pad = src == PAD  # (B, S)
         x = self._embed(self.src_embedding, src)  # (B, S, D)
         for layer in self.encoder_layers:
-            x = layer(x, pad)
+            x = layer(x, key_padding_mask=pad)  # (B, S, D)
         return {"memory": self.ln_enc(x), "pad": pad}
 
     def decode(self, memory: dict, tgt_in: torch.Tensor, need_weights: bool = False):
-        """tgt_in (B, T) -> (logits (B, T, V), last layer's cross-attention averaged over heads (B, T, S))."""
-        y = self._embed(self.tgt_embedding, tgt_in)
+        """tgt_in (B, T) -> (logits (B, T, V), last layer's cross-attention averaged over heads (B, T, S)
+        or None)."""
+        y = self._embed(self.tgt_embedding, tgt_in)  # (B, T, D)
         weights = None
         for i, layer in enumerate(self.decoder_layers):
-            last = i == len(self.decoder_layers) - 1
-            y, w = layer(y, memory["memory"], memory["pad"], need_weights=need_weights and last)
-            if w is not None:
-                weights = w.mean(dim=1)
+            last = {"cross": None} if need_weights and i == len(self.decoder_layers) - 1 else None
+            y = layer(y, memory["memory"], memory_padding_mask=memory["pad"], weights=last)
+            if last is not None:
+                weights = last["cross"].mean(dim=1)  # (B, H, T, S) -> (B, T, S)
         return self.out(self.ln_dec(y)), weights
 
     def init_state(self, memory: dict) -> dict:
         b = memory["memory"].size(0)
         return {"tokens": memory["memory"].new_zeros((b, 0), dtype=torch.long)}
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
-        """Re-decodes the whole prefix (no cache: targets here are short and beams reorder freely)."""
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
+        """Re-decodes the whole prefix (no cache: targets here are short and beams reorder freely).
+
+        Without ``need_weights`` every attention takes the fast (SDPA) path and weights are None.
+        """
         tokens = torch.cat([state["tokens"], token[:, None]], dim=1)  # (B, t)
         if tokens.size(1) > self.cfg.max_len:
             raise ValueError(f"decoding past max_len={self.cfg.max_len}")
-        logits, weights = self.decode(memory, tokens, need_weights=True)
-        return logits[:, -1], {"tokens": tokens}, weights[:, -1]
+        logits, weights = self.decode(memory, tokens, need_weights=need_weights)
+        return logits[:, -1], {"tokens": tokens}, (weights[:, -1] if need_weights else None)
 
     def forward(
         self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = False
     ):
         return self.decode(self.encode(src, src_len), tgt_in, need_weights=need_weights)
 
+    def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Called by checkpoint loading: old checkpoints' key names -> today's."""
+        return upgrade_state_dict(state)
+
 
 def build_model(cfg: Seq2SeqConfig) -> nn.Module:
     return TransformerSeq2Seq(cfg) if cfg.arch == "transformer" else RNNSeq2Seq(cfg)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # --- decoding -------------------------------------------------------------------------------------
@@ -324,10 +329,13 @@ def _allowed_log_probs(logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def greedy_decode(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, max_len: int):
+def greedy_decode(
+    model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, max_len: int, need_weights: bool = True
+):
     """Batched greedy decoding. -> (tokens (B, T) with EOS then PAD, weights (B, T, S) or None).
 
     A finished row keeps emitting PAD, so the batch stops only when every row has emitted EOS.
+    ``need_weights=False`` lets the transformer decode on its fast attention path (weights None).
     """
     memory = model.encode(src, src_len)
     state = model.init_state(memory)
@@ -335,7 +343,7 @@ def greedy_decode(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor, ma
     done = torch.zeros_like(token, dtype=torch.bool)
     tokens, weights = [], []
     for _ in range(max_len):
-        logits, state, w = model.step(memory, state, token)
+        logits, state, w = model.step(memory, state, token, need_weights=need_weights)
         token = _allowed_log_probs(logits).argmax(dim=-1).masked_fill(done, PAD)
         tokens.append(token)
         weights.append(w)
@@ -370,7 +378,7 @@ def beam_search(
     token = torch.full((b * k,), BOS, dtype=torch.long, device=src.device)
     offsets = (torch.arange(b, device=src.device) * k)[:, None]  # (B, 1)
     for t in range(max_len):
-        logits, state, _ = model.step(memory, state, token)
+        logits, state, _ = model.step(memory, state, token, need_weights=False)
         logp = _allowed_log_probs(logits).view(b, k, -1)  # (B, K, V)
         v = logp.size(-1)
         frozen = torch.full_like(logp, float("-inf"))
@@ -403,7 +411,7 @@ def sequence_log_prob(model: nn.Module, src: torch.Tensor, src_len: torch.Tensor
     token = torch.full((1,), BOS, dtype=torch.long, device=src.device)
     total = 0.0
     for y in tgt:
-        logits, state, _ = model.step(memory, state, token)
+        logits, state, _ = model.step(memory, state, token, need_weights=False)
         total += float(_allowed_log_probs(logits)[0, y])
         token = torch.full((1,), y, dtype=torch.long, device=src.device)
     return total

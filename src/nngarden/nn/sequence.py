@@ -8,8 +8,8 @@ output at position t never depends on inputs after t.
   two dilated causal convolutions with weight normalisation, ReLU and dropout, dilation doubling per
   block. Its receptive field is 1 + 2 (k - 1) (2^L - 1) for L blocks of kernel k.
 - :class:`Recurrent`: an LSTM (Hochreiter and Schmidhuber 1997) or GRU (Cho et al. 2014) stack.
-- :class:`CausalAttention`: a stack of pre-LN causal self-attention blocks (the GPT's) with sinusoidal
-  positions (Vaswani et al. 2017).
+- :class:`CausalAttention`: a stack of the shared pre-LN blocks (``nn/transformer.py``), causal, with
+  sinusoidal positions (Vaswani et al. 2017).
 
 :meth:`sequential_steps` counts, from the module structure, the longest chain of operations that must
 run one after another for a sequence of length n (Vaswani et al.'s "sequential operations"): a
@@ -25,8 +25,8 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from .gpt import Block, GPTConfig
 from .positional import SinusoidalPositionalEncoding
+from .transformer import Block
 
 
 class CausalConv1d(nn.Module):
@@ -121,9 +121,8 @@ class Recurrent(SequenceModel):
 class CausalAttention(SequenceModel):
     def __init__(self, n_tokens: int, width: int, n_out: int, layers: int, heads: int, max_len: int = 4096):
         super().__init__(n_tokens, width, n_out)
-        shape = GPTConfig(vocab_size=n_tokens, block_size=max_len, n_layer=layers, n_head=heads, n_embd=width)
         self.positions = SinusoidalPositionalEncoding(width, max_len)
-        self.blocks = nn.ModuleList(Block(shape) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(width, heads, causal=True) for _ in range(layers))
         self.ln_f = nn.LayerNorm(width)
 
     def features(self, e: torch.Tensor) -> torch.Tensor:

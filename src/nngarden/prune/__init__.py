@@ -32,7 +32,6 @@ from .metrics import (
 from .schedules import geometric_ratios, iterative, lottery_rewind, one_shot, rewind_weights
 from .scores import SCORES, compute_scores, gradient_scores, magnitude_scores, random_scores
 from .structured import (
-    PrunedSelfAttention,
     choose_gpt_units,
     mask_gpt_units,
     shrink_cnn,
@@ -45,7 +44,6 @@ from .unstructured import prune_model
 __all__ = [
     "RANKINGS",
     "SCORES",
-    "PrunedSelfAttention",
     "apply_mask",
     "choose_gpt_units",
     "compression_ratio",

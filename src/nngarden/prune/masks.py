@@ -20,6 +20,7 @@ import torch.nn as nn
 from torch.nn.utils import prune
 
 from ..config import ConfigError
+from ..nn import count_parameters
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
 RANKINGS = ("global", "layer", "lamp")
@@ -104,7 +105,7 @@ def keep_budget(model: nn.Module, layers: dict[str, nn.Module], compression: flo
     """How many prunable weights to keep so that params / non-zeros == ``compression``."""
     if not (isinstance(compression, (int, float)) and compression >= 1.0):
         raise ConfigError(f"compression: got {compression!r}, must be a number >= 1")
-    total = sum(p.numel() for _, p in unique_parameters(model))
+    total = count_parameters(model)
     prunable = sum(m.weight_orig.numel() if is_masked(m) else m.weight.numel() for m in layers.values())
     fixed = total - prunable
     keep = round(total / compression) - fixed

@@ -12,12 +12,13 @@ import torch
 import torch.nn as nn
 
 from ..config import ConfigError
+from ..nn import count_parameters
 from .masks import effective_weight, is_masked, unique_parameters
 
 
 def count_params(model: nn.Module) -> int:
     """All parameters, tied tensors once; a masked weight counts at its full size."""
-    return sum(p.numel() for _, p in unique_parameters(model))
+    return count_parameters(model)
 
 
 def count_nonzero(model: nn.Module) -> int:

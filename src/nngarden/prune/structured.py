@@ -12,14 +12,13 @@ zeroed): the rebuilt model computes exactly what that masked model computes, whi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..config import ConfigError
-from ..nn.attention import build_mask, scaled_dot_product_attention
 from .masks import apply_mask, effective_weight
 
 
@@ -139,58 +138,13 @@ def cnn_param_count(widths: tuple[int, int, int], n_classes: int = 10, spatial: 
 
 
 # --- GPT: heads and MLP neurons --------------------------------------------------------------------
-class PrunedSelfAttention(nn.Module):
-    """Causal self-attention with ``n_head`` heads of ``head_dim`` each, where n_head * head_dim may
-    be less than the model width: what is left of a GPT block after some heads are removed."""
-
-    def __init__(self, n_embd: int, n_head: int, head_dim: int, bias: bool, dropout: float):
-        super().__init__()
-        self.n_head, self.head_dim = n_head, head_dim
-        inner = n_head * head_dim
-        with warnings.catch_warnings():  # n_head = 0 makes zero-size layers, whose init warns
-            warnings.simplefilter("ignore", UserWarning)
-            self.c_attn = nn.Linear(n_embd, 3 * inner, bias=bias)  # q, k, v of the kept heads
-            self.c_proj = nn.Linear(inner, n_embd, bias=bias)
-        self.dropout = dropout
-        self.resid_dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, kv_cache: dict | None = None, need_weights: bool = False):
-        b, t, c = x.shape  # (B, T, C)
-        if self.n_head == 0:  # every head removed: only the output bias reaches the residual stream
-            out = self.c_proj.bias.expand(b, t, c) if self.c_proj.bias is not None else x.new_zeros(b, t, c)
-            return self.resid_dropout(out), None
-        inner = self.n_head * self.head_dim
-        q, k, v = self.c_attn(x).split(inner, dim=2)
-        q, k, v = (
-            z.view(b, t, self.n_head, self.head_dim).transpose(1, 2) for z in (q, k, v)
-        )  # (B, H', T, d)
-        if kv_cache is not None:
-            if "k" in kv_cache:
-                k = torch.cat([kv_cache["k"], k], dim=2)
-                v = torch.cat([kv_cache["v"], v], dim=2)
-            kv_cache["k"], kv_cache["v"] = k, v
-        weights = None
-        if need_weights or (t > 1 and t != k.size(2)):
-            mask = build_mask(t, k.size(2), causal=True, device=x.device)
-            y, weights = scaled_dot_product_attention(
-                q, k, v, mask, self.dropout, explicit=need_weights, training=self.training
-            )
-        else:
-            y = F.scaled_dot_product_attention(
-                q, k, v, is_causal=t > 1, dropout_p=self.dropout if self.training else 0.0
-            )
-        y = y.transpose(1, 2).contiguous().view(b, t, inner)  # (B, T, H' d)
-        return self.resid_dropout(self.c_proj(y)), (weights if need_weights else None)
-
-
 def gpt_unit_scores(model: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per block: head scores (H,) and MLP neuron scores (4C,), norms of their c_proj columns."""
     heads, neurons = [], []
     for block in model.transformer.h:
         attn = block.attn
-        n_head = attn.n_head
         w = effective_weight(attn.c_proj).detach()  # (C, H d)
-        heads.append(w.view(w.shape[0], n_head, -1).norm(dim=(0, 2)))
+        heads.append(w.view(w.shape[0], attn.n_head, attn.head_dim).norm(dim=(0, 2)))
         neurons.append(effective_weight(block.mlp.c_proj).detach().norm(dim=0))  # (4C,)
     return heads, neurons
 
@@ -217,9 +171,8 @@ def mask_gpt_units(model: nn.Module, keep_heads, keep_neurons) -> nn.Module:
     masked = copy.deepcopy(model)
     for block, kh, kn in zip(masked.transformer.h, keep_heads, keep_neurons):
         attn = block.attn
-        d = attn.c_proj.in_features // attn.n_head
         cols = torch.zeros(attn.c_proj.in_features)
-        cols[_head_columns(torch.as_tensor(kh), d)] = 1
+        cols[_head_columns(torch.as_tensor(kh), attn.head_dim)] = 1
         apply_mask(attn.c_proj, cols.expand_as(attn.c_proj.weight).clone())
         cols = torch.zeros(block.mlp.c_proj.in_features)
         cols[torch.as_tensor(kn, dtype=torch.long)] = 1
@@ -228,24 +181,31 @@ def mask_gpt_units(model: nn.Module, keep_heads, keep_neurons) -> nn.Module:
 
 
 def shrink_gpt(model: nn.Module, keep_heads, keep_neurons) -> nn.Module:
-    """A copy of a GPT whose blocks keep only ``keep_heads`` heads and ``keep_neurons`` MLP neurons,
-    as genuinely smaller Linear layers."""
-    if len(keep_heads) != len(model.transformer.h) or len(keep_neurons) != len(model.transformer.h):
-        raise ConfigError(f"keep_heads/keep_neurons: need one entry per block ({len(model.transformer.h)})")
+    """A copy of a GPT whose blocks keep only ``keep_heads`` heads and ``keep_neurons`` MLP neurons, as
+    genuinely smaller Linear layers: a GPT whose config says n_head = len(keep_heads[i]) (heads keep
+    their width, head_dim) and n_inner = len(keep_neurons[i]), the same counts in every block."""
+    blocks = model.transformer.h
+    if len(keep_heads) != len(blocks) or len(keep_neurons) != len(blocks):
+        raise ConfigError(f"keep_heads/keep_neurons: need one entry per block ({len(blocks)})")
+    for name, keep in (("keep_heads", keep_heads), ("keep_neurons", keep_neurons)):
+        if len({len(k) for k in keep}) > 1:
+            raise ConfigError(
+                f"{name}: a GPT has one width for all its blocks, got {[len(k) for k in keep]} per block"
+            )
     new = copy.deepcopy(model)
-    cfg = model.config
+    head_dim = blocks[0].attn.head_dim
+    new.config = dataclasses.replace(
+        model.config, n_head=len(keep_heads[0]), head_dim=head_dim, n_inner=len(keep_neurons[0])
+    )
     for block, kh, kn in zip(new.transformer.h, keep_heads, keep_neurons):
         attn = block.attn
-        c = cfg.n_embd
-        d = attn.c_proj.in_features // attn.n_head
+        inner = attn.n_head * attn.head_dim
         kh = torch.as_tensor(kh, dtype=torch.long)
-        cols = _head_columns(kh, d)
-        rows = torch.cat([cols, cols + c, cols + 2 * c])  # q, k, v rows of the kept heads
-        small = PrunedSelfAttention(c, len(kh), d, attn.c_attn.bias is not None, attn.dropout)
-        small = small.to(attn.c_attn.weight.dtype)
-        small.c_attn = slice_layer(attn.c_attn, out_idx=rows)
-        small.c_proj = slice_layer(attn.c_proj, in_idx=cols)
-        block.attn = small
+        cols = _head_columns(kh, head_dim)
+        rows = torch.cat([cols, cols + inner, cols + 2 * inner])  # q, k, v rows of the kept heads
+        attn.c_attn = slice_layer(attn.c_attn, out_idx=rows)
+        attn.c_proj = slice_layer(attn.c_proj, in_idx=cols)
+        attn.n_head = len(kh)
         kn = torch.as_tensor(kn, dtype=torch.long)
         block.mlp.c_fc = slice_layer(block.mlp.c_fc, out_idx=kn)
         block.mlp.c_proj = slice_layer(block.mlp.c_proj, in_idx=kn)

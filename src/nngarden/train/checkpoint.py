@@ -379,6 +379,9 @@ def load_model_state(folder: Path, model: torch.nn.Module, state: dict[str, Any]
         if name not in tensors:
             raise CheckpointError(f"checkpoint {folder}: alias {alias} points to missing tensor {name}")
         tensors[alias] = tensors[name]
+    upgrade = getattr(model, "upgrade_state_dict", None)  # a model whose parameter names have changed
+    if upgrade is not None:  # maps an older checkpoint's names onto today's
+        tensors = upgrade(tensors)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
