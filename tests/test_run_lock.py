@@ -1,6 +1,6 @@
-"""One writer per run directory: ``run``, ``rejudge``, ``train`` and the library's ``lock_run_dir`` (what
-``export`` takes) are refused while another process writes the folder, and take over a lock whose
-process was killed. The holder is a real ``nngarden run``, stopped inside its first stage by a test hook."""
+"""One writer per run directory: ``run``, ``rejudge``, ``train``, ``export`` and the library's
+``lock_run_dir`` are refused while another process writes the folder, and take over a lock whose process
+was killed. The holder is a real ``nngarden run``, stopped inside its first stage by a test hook."""
 
 import json
 
@@ -9,7 +9,7 @@ import pytest
 from nngarden import runs
 from nngarden.runs import LOCK_FILE, RunDirInUse, lock_run_dir
 
-from .train._tiny import run_cli, start_cli, wait_for_marker
+from .train._tiny import make_text, run_cli, start_cli, train_args, wait_for_marker
 
 NOTE = ["inductive-bias", "--preset", "tiny"]
 
@@ -43,9 +43,18 @@ def test_every_command_that_writes_a_run_directory_is_refused_while_another_writ
     assert (out / "config.json").exists() and (out / "stages").is_dir()
     refused(run_cli(["rejudge", str(out)]), proc.pid)
     refused(run_cli(["train", "gpt", "--preset", "tiny", "--out", str(out)]), proc.pid)
-    with pytest.raises(RunDirInUse, match=f"process {proc.pid}"):  # the helper export will use
+    with pytest.raises(RunDirInUse, match=f"process {proc.pid}"):  # the library's helper
         with lock_run_dir(out, "export"):
             pass
+
+
+def test_export_into_a_folder_another_process_writes_is_refused(held, tmp_path):
+    out, proc = held
+    text = make_text(tmp_path / "tiny.txt")
+    assert run_cli(train_args(tmp_path / "gpt", text, "train.max_steps=2")).returncode == 0
+    done = run_cli(["export", "--checkpoint", str(tmp_path / "gpt"), "--format", "hf", "--out", str(out)])
+    refused(done, proc.pid)
+    assert not (out / "config.json").read_text().count("n_positions")  # the run's config, not GPT-2's
 
 
 def test_a_lock_left_by_a_killed_run_is_taken_over_and_the_run_finishes(held):
