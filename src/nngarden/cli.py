@@ -221,7 +221,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="generate text from a GPT checkpoint", formatter_class=fmt)
     sample.add_argument(
-        "--checkpoint", type=Path, required=True, help="a checkpoint folder or a training --out folder"
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a checkpoint folder, a training --out folder, or a run directory with one GPT in a sub-folder",
     )
     sample.add_argument("--prompt", default="\n", help="text to continue (default a newline)")
     sample.add_argument("--tokens", type=int, default=200, help="new tokens to generate (default 200)")
@@ -258,7 +261,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     data.add_argument("names", nargs="*", help="assets to fetch (default: all; see `nngarden data list`)")
 
     fill = sub.add_parser("fill", help="fill [MASK] tokens with a BERT checkpoint", formatter_class=fmt)
-    fill.add_argument("--checkpoint", type=Path, required=True, help="a BERT checkpoint folder")
+    fill.add_argument(
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a BERT checkpoint folder, a training folder or a run directory with one BERT in a sub-folder",
+    )
     fill.add_argument("--text", required=True, help="text with one or more [MASK] tokens")
     fill.add_argument("--top", type=int, default=5, help="predictions shown per mask (default 5)")
     return parser

@@ -8,8 +8,10 @@ from ..config import ConfigError, Failure
 
 
 def cmd_sample(args) -> int:
+    from ..nn.gpt import NonFiniteLogits
     from ..runs import resolve_device
-    from ..train.language_model import continue_text, load_gpt
+    from ..train.checkpoint import locate_checkpoint
+    from ..train.language_model import GPT_CLASS, continue_text, load_gpt
 
     if args.tokens < 0:
         raise ConfigError(f"--tokens: got {args.tokens}, must be >= 0")
@@ -20,9 +22,10 @@ def cmd_sample(args) -> int:
     if args.seed < 0:
         raise ConfigError(f"--seed: got {args.seed}, must be >= 0")
     device = resolve_device(args.device)
-    model, tokenizer, _ = load_gpt(args.checkpoint, device=device)
-    from ..nn.gpt import NonFiniteLogits
-
+    folder, chosen = locate_checkpoint(args.checkpoint, GPT_CLASS)
+    if chosen:
+        print(chosen, file=sys.stderr, flush=True)
+    model, tokenizer, _ = load_gpt(folder, device=device)
     try:
         text = continue_text(
             model,
@@ -36,7 +39,7 @@ def cmd_sample(args) -> int:
         )
     except NonFiniteLogits as err:
         raise Failure(
-            f"checkpoint {args.checkpoint}: {err}, so no text can be sampled; its training diverged "
+            f"checkpoint {folder}: {err}, so no text can be sampled; its training diverged "
             "(use an earlier checkpoint)"
         ) from None
     sys.stdout.write(args.prompt + text + "\n")

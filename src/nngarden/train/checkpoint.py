@@ -86,8 +86,23 @@ def checkpoint_step(folder: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def resolve_checkpoint(path: Path) -> Path:
-    """A checkpoint folder, or a training folder / checkpoints folder -> its newest checkpoint."""
+def resolve_checkpoint(path: Path, expected: str | None = None) -> Path:
+    """A checkpoint folder, or a training folder / checkpoints folder -> its newest checkpoint.
+
+    A run directory whose checkpoints are in sub-folders (the bert note's ``bert/`` and ``gpt/``) gives
+    the newest checkpoint of its one sub-folder holding an ``expected`` model (a key of MODEL_CLASSES;
+    any model when None): see :func:`locate_checkpoint`.
+    """
+    return locate_checkpoint(path, expected)[0]
+
+
+def locate_checkpoint(path: Path, expected: str | None = None) -> tuple[Path, str | None]:
+    """(checkpoint folder, None), or (checkpoint folder, a line saying which sub-folder was chosen).
+
+    ``path`` is a checkpoint folder, a training folder or its ``checkpoints/`` (their newest checkpoint),
+    or a run directory whose sub-folders hold training folders: where exactly one sub-folder holds an
+    ``expected`` model, its newest checkpoint; where several or none do, a CheckpointError naming them.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint: {str(path)!r} does not exist")
@@ -97,15 +112,51 @@ def resolve_checkpoint(path: Path) -> Path:
             "model.safetensors and state.json (pickled .pt/.pth files are never loaded)"
         )
     if (path / MANIFEST).exists() or _STEP_DIR.match(path.name):
-        return path
+        return path, None
     for root in (path / "checkpoints", path):
         latest = latest_checkpoint(root)
         if latest is not None:
-            return latest
+            return latest, None
+    found = _sub_folder_checkpoints(path)
+    if not found:
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
+            f"with {MANIFEST}, directly, under checkpoints/ or in a sub-folder's checkpoints/)"
+        )
+    kind = _short(expected) if expected else "model"
+    fitting = [(name, latest) for name, (latest, cls) in found.items() if expected is None or cls == expected]
+    if len(fitting) == 1:
+        name, latest = fitting[0]
+        return latest, f"using {latest}: the only {kind} checkpoint under {path} is in {name}/"
+    listing = ", ".join(f"{name}/ ({_short(cls)})" for name, (_, cls) in found.items())
+    if not fitting:
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} holds no {kind} checkpoint; its sub-folders hold {listing}"
+        )
     raise CheckpointError(
-        f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
-        f"with {MANIFEST}, directly or under checkpoints/)"
+        f"checkpoint: {str(path)!r} holds {len(fitting)} {kind} checkpoints, in "
+        f"{', '.join(name + '/' for name, _ in fitting)}: name one of them (e.g. {path / fitting[0][0]})"
     )
+
+
+def _sub_folder_checkpoints(path: Path) -> dict[str, tuple[Path, str | None]]:
+    """{sub-folder name: (its newest checkpoint, the model class its state names)}, by name."""
+    found = {}
+    for child in sorted(c for c in path.iterdir() if c.is_dir()):
+        latest = latest_checkpoint(child / "checkpoints") or latest_checkpoint(child)
+        if latest is not None:
+            try:  # only to choose: the chosen checkpoint is verified when it is loaded
+                cls = (json.loads((latest / "state.json").read_text(encoding="utf-8")).get("model") or {})[
+                    "class"
+                ]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                cls = None
+            found[child.name] = (latest, cls)
+    return found
+
+
+def _short(cls: str | None) -> str:
+    return cls.rsplit(".", 1)[-1] if isinstance(cls, str) else "unknown model"
 
 
 def clean_temporary(root: Path) -> None:
@@ -509,7 +560,7 @@ def load_language_model(folder: Path, expected: str, device: str = "cpu"):
 
     from ..data.text import tokenizer_from_json
 
-    folder = resolve_checkpoint(Path(folder))
+    folder = resolve_checkpoint(Path(folder), expected)
     state = read_state(folder)
     spec = state.get("model") or {}
     if spec.get("class") != expected:
