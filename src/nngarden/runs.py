@@ -431,10 +431,6 @@ def rejudge_run(note, run_dir: Path) -> dict[str, Any]:
 def _rejudge_run(note, run_dir: Path) -> dict[str, Any]:
     if not (run_dir / "stages").is_dir() or not any((run_dir / "stages").glob("*.json")):
         raise ConfigError(f"{run_dir} holds no cached stages to rejudge (is it a run directory of a note?)")
-    if note.run is not None:
-        raise ConfigError(
-            f"note {note.slug} is not yet split into measure, judge and draw; it cannot rejudge"
-        )
     try:
         saved = json.loads((run_dir / "config.json").read_text())
         config = note.config_cls.from_dict(saved["config"])
