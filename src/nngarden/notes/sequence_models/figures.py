@@ -82,11 +82,14 @@ def _timing(results, ctx, figures: list[str], timing: dict, name: str) -> None:
                 )
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.set_xticks(lengths, [str(n) for n in lengths])
+            ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
             ax.set_xlabel("sequence length n (tokens)")
-            ax.set_ylabel(f"{kind_of_pass} time per batch of {timing['batch']} (ms)")
+            what = "forward" if kind_of_pass == "forward" else "training step"
+            ax.set_ylabel(f"{what} time per batch of {timing['batch']} (ms)")
             ax.set_title(
-                f"{kind_of_pass}: {timing['clock']} time, {timing['threads']} thread(s), median of "
-                f"{timing['repeats']}",
+                f"{what}: {timing['clock']} time, {timing['threads']} thread(s), "
+                f"median of {timing['repeats']}",
                 fontsize=9,
             )
             ax.legend(fontsize=7)
