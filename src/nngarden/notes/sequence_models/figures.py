@@ -39,8 +39,11 @@ def _path_length(cfg, results, ctx, figures: list[str]) -> None:
             ax.plot(lags, bands[:, 0], color=_colour(kind), label=label)
             ax.fill_between(lags, bands[:, 1], bands[:, 2], color=_colour(kind), alpha=0.2, lw=0)
         ax.axvline(init["tcn_receptive_field"] - 1, color=_colour("tcn"), ls=":", lw=1)
-        ax.axhline(t["lstm_max_ratio"], color="k", ls="--", lw=0.8)
-        ax.axhline(t["attention_min_ratio"], color="k", ls=":", lw=0.8)
+        lag = t["lstm_lag"]
+        ax.plot([lag], [t["lstm_max_ratio"]], "v", color=_colour("lstm"), label=f"LSTM bound at D = {lag:g}")
+        ax.axhline(
+            t["attention_min_ratio"], color=_colour("attention"), ls=":", lw=0.8, label="attention bound"
+        )
         ax.set_yscale("log")
         ax.set_xlabel("lag D (positions back from n)")
         ax.set_ylabel("‖∂y_n/∂e_(n-D)‖ / ‖∂y_n/∂e_n‖")
