@@ -23,8 +23,8 @@ def log_ratio_interval(profiles: list[list[float]], lag: int) -> tuple[float, fl
 
 def trained_ratio(run: dict) -> float:
     """r(T + 10) of a trained model, from its first recall position back to the first symbol: the
-    geometric mean over the probed sequences (0 when the gradient is exactly zero, as beyond a TCN's
-    receptive field)."""
+    geometric mean over the probed sequences (0 when the gradient is exactly zero for any of them: beyond
+    a TCN's receptive field, or where every path inside it runs through an inactive ReLU)."""
     values = np.asarray([p[-1] for p in run["trained_profile"]], dtype=float)
     return 0.0 if (values <= 0).any() else float(10.0 ** np.log10(values).mean())
 
