@@ -159,3 +159,26 @@ def test_a_non_finite_measurement_is_inconclusive():
     results = made_up()
     results["pythagorean"]["max_error"] = float("nan")
     assert verdicts(results)["pythagorean"].verdict == "inconclusive"
+
+
+def _own_bert(trained: float, twin: float) -> dict:
+    rng = np.random.default_rng(2)
+    return {
+        "train": {"train_loss": 1.5},
+        "trained": {
+            str(layer): _runs(rng, trained if layer == 2 else 0.5, 3, 250, 9, 125) for layer in range(5)
+        },
+        "twin": {str(layer): _runs(rng, twin, 3, 250, 9, 125) for layer in range(5)},
+    }
+
+
+def test_own_bert_is_judged_against_its_untrained_twin_where_the_preset_trains_it():
+    full = BertGeometryConfig.full()
+    results = made_up()
+    results["own_bert"] = _own_bert(0.9, 0.5)
+    claim = verdicts(results, full)["own-bert"]
+    assert (
+        claim.verdict == "holds" and claim.evidence["layer"] == 2 and claim.evidence["gap_to_twin_low"] > 0.15
+    )
+    results["own_bert"] = _own_bert(0.6, 0.5)
+    assert verdicts(results, full)["own-bert"].verdict == "fails"

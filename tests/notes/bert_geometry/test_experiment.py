@@ -1,6 +1,7 @@
 """The bert-geometry note without its model (inconclusive, with the command), its intervals, the
 sense classifier's folds and the chain baseline."""
 
+import dataclasses
 import json
 import math
 
@@ -26,7 +27,8 @@ from nngarden.runs import rejudge_run, run_note
 def test_without_the_model_the_findings_are_inconclusive_and_name_the_fetch_command(tmp_path, monkeypatch):
     monkeypatch.setenv("NNGARDEN_DATA", str(tmp_path / "empty"))
     note = get_note("bert-geometry")
-    data, _ = run_note(note, BertGeometryConfig.tiny(), tmp_path / "run", preset="tiny")
+    config = dataclasses.replace(BertGeometryConfig.tiny(), own_bert_steps=0)  # nothing to draw
+    data, _ = run_note(note, config, tmp_path / "run", preset="tiny")
     claims = {c["id"]: c for c in data["claims"]}
     assert claims["pythagorean"]["verdict"] == "holds"  # needs no model
     for claim_id in ("syntax-is-there", "not-the-probe", "middle-layers", "senses", "own-bert"):
@@ -34,7 +36,8 @@ def test_without_the_model_the_findings_are_inconclusive_and_name_the_fetch_comm
     assert "nngarden data fetch" in claims["senses"]["criterion"]
     assert "model.safetensors is missing" in claims["senses"]["criterion"]
     assert data["figures"] == []
-    # rejudging reads the cached "model missing" stage, even once the model would be there
+    # rejudging reads the cached "model missing" stage, even once the model would be there, and
+    # swaps in an empty figures folder
     again = rejudge_run(note, tmp_path / "run")
     assert [c["verdict"] for c in again["claims"]] == [c["verdict"] for c in data["claims"]]
 
@@ -93,3 +96,30 @@ def test_the_chain_baseline_counts_gold_edges_between_neighbours():
     example = summary["example"]
     assert sentences.words["test"][example["index"]] == example["words"]
     json.dumps(summary)  # plain JSON for the results
+
+
+def test_own_bert_trains_and_its_twin_keeps_the_initial_weights(tmp_path):
+    import torch
+
+    from nngarden.notes.bert_geometry.own_bert import own_vectors, train_own_bert
+    from nngarden.runs import RunContext
+
+    cfg = BertGeometryConfig.tiny()
+    ctx = RunContext(tmp_path)
+    texts = [["the", "dog", "sleeps"], ["a", "cat", "sees", "the", "soup"]]
+    result = train_own_bert(cfg, ctx, texts)
+    assert math.isfinite(result["train_loss"]) and result["vocabulary"] > 50
+    trained, untrained = own_vectors(cfg, ctx, texts, True), own_vectors(cfg, ctx, texts, False)
+    assert trained[1].shape == (cfg.own_bert_layers + 1, 5, cfg.own_bert_width)
+    assert not np.allclose(trained[1], untrained[1])
+    from safetensors.torch import load_model
+
+    from nngarden.notes.bert_geometry.own_bert import build, corpus, vocabulary
+
+    vocab = vocabulary(texts, corpus(cfg.seed, cfg.own_bert_corpus))
+    fresh, saved = build(cfg, vocab), build(cfg, vocab)
+    for p in saved.parameters():
+        torch.nn.init.zeros_(p)
+    load_model(saved, str(tmp_path / "checkpoints" / "own_bert_untrained.safetensors"))
+    for (name, a), b in zip(fresh.state_dict().items(), saved.state_dict().values()):
+        assert torch.equal(a, b), name  # the twin is the initialisation the training started from

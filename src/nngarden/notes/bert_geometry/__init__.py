@@ -103,13 +103,16 @@ CLAIMS = (
         statement="nngarden's own BERT, trained by masked language modelling on the generated language, "
         "writes the trees into its word vectors: the probe recovers far more than on its untrained twin.",
         kind="finding",
-        criterion=_PAIRED + "the test UUAS of nngarden's BERT on its best development layer minus its "
-        "untrained twin's has a lower bound >= {min_gap:g}",
+        criterion=_PAIRED + "after {steps} masked-LM updates, the test UUAS of nngarden's BERT on its best "
+        "development layer ({layer}) minus its untrained twin's (the same initialisation, at the twin's best "
+        "development layer {twin_layer}) has a lower bound >= {min_gap:g}",
         thresholds={"min_gap": 0.15},
         requires=(
             Requirement(
                 met=lambda cfg: cfg.own_bert_steps > 0, reason="this preset does not train nngarden's BERT"
             ),
+            _ITEMS,
+            _SEEDS,
         ),
     ),
 )

@@ -188,7 +188,24 @@ def senses(results: dict, t: Thresholds, cfg: BertGeometryConfig) -> Outcome:
 
 
 def own_bert(results: dict, t: Thresholds, cfg: BertGeometryConfig) -> Outcome:
-    return Outcome.undecided("not built yet: nngarden's own BERT is not yet trained by this note")
+    own, summary = results["own_bert"], results["sentences"]
+    totals = [n - 1 for n in summary["test_lengths"]]
+    layer = best_layer(own["trained"], summary["dev_lengths"])
+    twin_layer = best_layer(own["twin"], summary["dev_lengths"])
+    hits, twin_hits = seed_mean(own["trained"][str(layer)]), seed_mean(own["twin"][str(twin_layer)])
+    evidence = {
+        "layer": layer,
+        "twin_layer": twin_layer,
+        **interval("gap_to_twin", ratio_interval(hits, totals, twin_hits)),
+        **interval("uuas", ratio_interval(hits, totals)),
+        "twin_uuas": ratio_interval(twin_hits, totals)[0],
+        "masked_lm_loss": own["train"]["train_loss"],
+        "n_items": len(totals),
+        "n_seeds": len(own["trained"][str(layer)]),
+    }
+    passed = evidence["gap_to_twin_low"] >= t.min_gap
+    context = {"n_items": len(totals), "n_seeds": cfg.probe_seeds, "rank": cfg.probe_rank, "layer": layer}
+    return Outcome(passed, evidence, {**context, "twin_layer": twin_layer, "steps": cfg.own_bert_steps})
 
 
 JUDGES = {

@@ -40,8 +40,13 @@ class BertGeometryConfig(NoteConfig):
     own_bert_steps: int = option(
         0, "masked-LM updates of nngarden's own BERT on the generated language (0: not trained)", low=0
     )
+    own_bert_corpus: int = option(20_000, "generated sentences nngarden's own BERT learns from", low=1)
+    own_bert_layers: int = option(4, "blocks of nngarden's own BERT", low=1)
+    own_bert_width: int = option(128, "width of nngarden's own BERT (4 heads)", low=4)
 
     def validate(self) -> None:
+        if self.own_bert_width % 4:
+            raise ConfigError(f"own_bert_width: got {self.own_bert_width}, must be divisible by 4 heads")
         if self.max_nodes > 64:
             raise ConfigError(f"max_nodes: got {self.max_nodes}, at most 64 (dense n x n distance matrices)")
 
@@ -66,6 +71,10 @@ class BertGeometryConfig(NoteConfig):
             probe_steps=20,
             probe_seeds=1,
             twin_seeds=1,
+            own_bert_steps=10,
+            own_bert_corpus=200,
+            own_bert_layers=1,
+            own_bert_width=16,
         )
 
     @classmethod

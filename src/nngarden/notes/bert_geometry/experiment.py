@@ -161,8 +161,8 @@ class Models:
     and a model's vectors of all layers take ~100 MB at the quick size, so only the last is kept, with
     its last layer padded as probe data (every layer is probed with several seeds in a row)."""
 
-    def __init__(self, ctx: RunContext, sentences: Sentences):
-        self.ctx, self.sentences = ctx, sentences
+    def __init__(self, cfg: BertGeometryConfig, ctx: RunContext, sentences: Sentences):
+        self.cfg, self.ctx, self.sentences = cfg, ctx, sentences
         self.key: str | None = None
         self.encoder = None
         self.vectors: list[np.ndarray] | None = None
@@ -174,11 +174,16 @@ class Models:
         if key != self.key:
             self.vectors = self.encoder = None
             self._padded.clear()
-            if key == "minilm":
-                self.encoder = load_pretrained(MODEL, self.ctx.device)
+            if key in ("own", "own-twin"):  # nngarden's BERT: words are its tokens
+                from .own_bert import own_vectors
+
+                self.vectors = own_vectors(self.cfg, self.ctx, self.sentences.texts, trained=key == "own")
             else:
-                self.encoder = random_twin(MODEL, int(key.removeprefix("twin-")), self.ctx.device)
-            self.vectors = word_vectors(self.encoder, self.sentences.texts)
+                if key == "minilm":
+                    self.encoder = load_pretrained(MODEL, self.ctx.device)
+                else:
+                    self.encoder = random_twin(MODEL, int(key.removeprefix("twin-")), self.ctx.device)
+                self.vectors = word_vectors(self.encoder, self.sentences.texts)
             self.key = key
         return self.encoder, self.vectors
 
@@ -326,41 +331,44 @@ def measure(cfg: BertGeometryConfig, ctx: RunContext) -> dict:
     """Every measurement, each in a stage cached in the run directory."""
     results = {"pythagorean": ctx.stage("pythagorean", lambda: measure_pythagorean(cfg, ctx))}
     results["model"] = model = ctx.stage("model", model_status)
-    if not model["available"]:
-        return results
     sentences = Sentences(cfg)
-    results["sentences"] = summary = sentences.summary()
-    models = Models(ctx, sentences)
-    seeds, layers = cfg.probe_seed_list, model["layers"]
+    models = Models(cfg, ctx, sentences)
+    if model["available"] or cfg.own_bert_steps > 0:
+        results["sentences"] = sentences.summary()
+    if cfg.own_bert_steps > 0:  # needs no download
+        results["own_bert"] = measure_own_bert(cfg, ctx, models, sentences)
+    if model["available"]:
+        results.update(measure_minilm(cfg, ctx, models, sentences, model["layers"]))
+    return results
+
+
+def measure_minilm(cfg: BertGeometryConfig, ctx: RunContext, models, sentences, layers: int) -> dict:
+    """Distance probes on every layer of MiniLM and its twins; depth, control and rank probes on
+    MiniLM's best development layer; the word senses."""
+    seeds, results = cfg.probe_seed_list, {}
     results["minilm"] = probe_every_layer(cfg, ctx, models, sentences, "minilm", seeds, layers)
-    best = best_layer(results["minilm"], summary["dev_lengths"])
-    results["depth"] = [
-        ctx.stage(
-            f"depth-L{best}-s{s}",
-            lambda s=s: depth_stage(cfg, ctx, models, sentences, best, s, f"depth-L{best}-s{s}"),
-        )
-        for s in seeds
-    ]
-    results["control"] = [
-        ctx.stage(
-            f"control-L{best}-s{s}",
-            lambda s=s: distance_stage(
-                cfg, ctx, models, sentences, "minilm", best, s, task="control", tag=f"control-L{best}-s{s}"
-            ),
-        )
-        for s in seeds
-    ]
+    best = best_layer(results["minilm"], [len(w) for w in sentences.words["dev"]])
+
+    def on_best(name: str, compute):
+        return [
+            ctx.stage(f"{name}-L{best}-s{s}", lambda s=s: compute(s, f"{name}-L{best}-s{s}")) for s in seeds
+        ]
+
+    results["depth"] = on_best("depth", lambda s, tag: depth_stage(cfg, ctx, models, sentences, best, s, tag))
+    results["control"] = on_best(
+        "control",
+        lambda s, tag: distance_stage(
+            cfg, ctx, models, sentences, "minilm", best, s, task="control", tag=tag
+        ),
+    )
     results["senses"] = ctx.stage("senses", lambda: measure_senses(models.load("minilm")[0]))
     results["ranks"] = {
-        str(rank): [
-            ctx.stage(
-                f"rank{rank}-L{best}-s{s}",
-                lambda rank=rank, s=s: distance_stage(
-                    cfg, ctx, models, sentences, "minilm", best, s, rank=rank, tag=f"rank{rank}-L{best}-s{s}"
-                ),
-            )
-            for s in seeds
-        ]
+        str(rank): on_best(
+            f"rank{rank}",
+            lambda s, tag, rank=rank: distance_stage(
+                cfg, ctx, models, sentences, "minilm", best, s, rank=rank, tag=tag
+            ),
+        )
         for rank in cfg.ranks
     }
     twins: dict[str, list] = {str(layer): [] for layer in range(layers)}
@@ -371,6 +379,20 @@ def measure(cfg: BertGeometryConfig, ctx: RunContext) -> dict:
             twins[layer] += runs
     results["twins"] = twins
     return results
+
+
+def measure_own_bert(cfg: BertGeometryConfig, ctx: RunContext, models, sentences) -> dict:
+    """nngarden's BERT trained by masked LM on the generated language, and its untrained twin, each
+    probed on every layer with the probe seeds."""
+    from .own_bert import train_own_bert
+
+    trained = ctx.stage("own-bert-train", lambda: train_own_bert(cfg, ctx, sentences.texts))
+    layers, seeds = cfg.own_bert_layers + 1, cfg.probe_seed_list
+    return {
+        "train": trained,
+        "trained": probe_every_layer(cfg, ctx, models, sentences, "own", seeds, layers),
+        "twin": probe_every_layer(cfg, ctx, models, sentences, "own-twin", seeds, layers),
+    }
 
 
 def metrics(cfg: BertGeometryConfig, results: dict) -> dict:

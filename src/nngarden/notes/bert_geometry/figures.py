@@ -12,6 +12,8 @@ from .config import BertGeometryConfig
 
 def draw(cfg: BertGeometryConfig, results: dict, ctx) -> list[str]:
     figures: list[str] = []
+    if "own_bert" in results:
+        draw_own_bert(ctx, results, figures)
     if "minilm" not in results:
         return figures
     draw_layers(ctx, results, figures)
@@ -124,4 +126,22 @@ def draw_ranks(ctx, results: dict, figures: list[str]) -> None:
         ax.set_xlabel("probe rank k")
         ax.set_ylabel("score on the best layer")
         ax.set_title("how many dimensions the tree needs")
+        ax.legend(fontsize=8)
+
+
+def draw_own_bert(ctx, results: dict, figures: list[str]) -> None:
+    own, lengths = results["own_bert"], results["sentences"]["test_lengths"]
+    with figure(ctx, "own_bert_by_layer.png", figures) as (fig, ax):
+        for name, key, color in (
+            ("trained (masked LM)", "trained", "tab:blue"),
+            ("untrained twin", "twin", "tab:red"),
+        ):
+            mean, low, high = _per_layer(own[key], lengths, "uuas")
+            layers = np.arange(len(mean))
+            ax.plot(layers, mean, "o-", color=color, label=f"{name} (range over probe seeds)")
+            ax.fill_between(layers, low, high, color=color, alpha=0.2)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("hidden state (0 = embeddings)")
+        ax.set_ylabel("test UUAS")
+        ax.set_title("nngarden's BERT on the generated language")
         ax.legend(fontsize=8)
