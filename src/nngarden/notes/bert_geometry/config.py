@@ -71,6 +71,7 @@ class BertGeometryConfig(NoteConfig):
             probe_steps=20,
             probe_seeds=1,
             twin_seeds=1,
+            ranks=(4,),
             own_bert_steps=10,
             own_bert_corpus=200,
             own_bert_layers=1,
