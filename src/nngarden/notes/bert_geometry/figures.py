@@ -8,6 +8,12 @@ from nngarden.plotting import figure
 
 from .claims import best_layer, seed_mean, seed_mean_uuas
 from .config import BertGeometryConfig
+from .intervals import stratified_interval
+
+
+def by_length(spearman: list[float], lengths: list[int]) -> float:
+    """Hewitt and Manning's Spearman: sentence means averaged within each length, then across lengths."""
+    return stratified_interval(spearman, lengths)[0]
 
 
 def draw(cfg: BertGeometryConfig, results: dict, ctx) -> list[str]:
@@ -31,7 +37,7 @@ def _per_layer(by_layer: dict, lengths: list[int], key: str) -> tuple[np.ndarray
         totals = sum(n - 1 for n in lengths)
         values = [[sum(r["test_hits"]) / totals for r in by_layer[str(layer)]] for layer in layers]
     else:
-        values = [[float(np.nanmean(r["test_spearman"])) for r in by_layer[str(layer)]] for layer in layers]
+        values = [[by_length(r["test_spearman"], lengths) for r in by_layer[str(layer)]] for layer in layers]
     return tuple(np.array([f(v) for v in values]) for f in (np.mean, np.min, np.max))
 
 
@@ -120,9 +126,9 @@ def draw_ranks(ctx, results: dict, figures: list[str]) -> None:
     ranks = sorted(results["ranks"], key=int)
     with figure(ctx, "rank_sweep.png", figures) as (fig, ax):
         uuas = [seed_mean_uuas(results["ranks"][r], lengths) for r in ranks]
-        rho = [float(np.nanmean(seed_mean(results["ranks"][r], "test_spearman"))) for r in ranks]
+        rho = [by_length(seed_mean(results["ranks"][r], "test_spearman"), lengths) for r in ranks]
         ax.semilogx([int(r) for r in ranks], uuas, "o-", label="test UUAS")
-        ax.semilogx([int(r) for r in ranks], rho, "s-", label="test distance Spearman (sentence mean)")
+        ax.semilogx([int(r) for r in ranks], rho, "s-", label="test distance Spearman")
         ax.set_xlabel("probe rank k")
         ax.set_ylabel("score on the best layer")
         ax.set_title("how many dimensions the tree needs")
@@ -140,6 +146,7 @@ def draw_own_bert(ctx, results: dict, figures: list[str]) -> None:
             layers = np.arange(len(mean))
             ax.plot(layers, mean, "o-", color=color, label=f"{name} (range over probe seeds)")
             ax.fill_between(layers, low, high, color=color, alpha=0.2)
+        ax.set_xticks(layers)
         ax.set_ylim(0, 1)
         ax.set_xlabel("hidden state (0 = embeddings)")
         ax.set_ylabel("test UUAS")
