@@ -31,6 +31,7 @@ ORDER = (
     "transformers",
     "gpt",
     "bert",
+    "bert-geometry",
     "seq2seq-attention",
     "gradient-flow",
     "inductive-bias",

@@ -337,7 +337,7 @@ def measure(cfg: SequenceModelsConfig, ctx) -> dict:
     results: dict = {"path_init": ctx.stage("path-length-init", lambda: path_length_stage(cfg, covering))}
     results["timing"] = ctx.stage("timing-cpu-1", lambda: timing_stage(cfg, covering, "cpu", 1))
     wide = {}
-    threads = os.cpu_count() if cfg.wide_threads == -1 else cfg.wide_threads
+    threads = cfg.wide_threads
     if threads and threads > 1:
         wide[f"cpu-{threads}"] = ctx.stage(
             f"timing-cpu-{threads}", lambda: timing_stage(cfg, covering, "cpu", threads)
