@@ -32,7 +32,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: data
+test: data lint
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -271,7 +271,8 @@ def main(argv=None) -> dict:
         f"{load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}; cores {os.cpu_count()}"
     )
     print(
-        f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; {args.repeats} x {args.steps} steps each, "
+        f"parameters: ours {params['ours']:,}, hf {params['hf']:,}; "
+        f"{args.repeats} x {args.steps} steps each, "
         f"interleaved; medians of per-step times"
     )
     out = {}

@@ -111,7 +111,8 @@ def test_an_integer_too_large_for_a_float_is_not_measurable_and_never_crashes():
     data = {
         "note": "n", "title": "t", "metrics": {}, "figures": [],
         "claims": [{"id": "a", "verdict": "holds", "evidence": {"x": huge}, "criterion": "c"}],
-        "provenance": {"preset": "quick", "seed": 0, "threads": 1, "seconds": 1, "commit": "c", "versions": {}},
+        "provenance": {"preset": "quick", "seed": 0, "threads": 1, "seconds": 1, "commit": "c",
+                       "versions": {}},
     }  # fmt: skip
     assert any("not a finite number" in p for p in validate_findings(data))
 

@@ -35,6 +35,7 @@ class Claim:
     criterion: str
     kind: str = ""  # "finding" or "check"; empty in findings written before claims had kinds
     thresholds: dict[str, float] = field(default_factory=dict)
+    revised: str = ""  # when the criterion was revised after results were seen: what and when
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -138,6 +139,7 @@ class ClaimSpec:
     criterion: str
     thresholds: Mapping[str, float] = field(default_factory=dict)
     requires: tuple[Requirement, ...] = ()
+    revised: str = ""  # a revision made after results were seen (docs/criteria-log.md): what and when
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -174,7 +176,7 @@ class ClaimSpec:
         if outcome.reason:
             criterion = f"{criterion}; undecided: {outcome.reason}"
         claim = judge(self.id, self.statement, outcome.passed, outcome.evidence, criterion)
-        claim.kind, claim.thresholds = self.kind, dict(self.thresholds)
+        claim.kind, claim.thresholds, claim.revised = self.kind, dict(self.thresholds), self.revised
         return claim
 
     def undecided(self, reason: str, evidence: dict[str, Any] | None = None) -> Claim:

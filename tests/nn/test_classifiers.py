@@ -19,7 +19,11 @@ from nngarden.nn.classifiers import (
 
 def test_mlp_layer_sizes_are_a_tuple_and_layers_are_addressable():
     mlp = MLP((40, 100, 100, 10))
-    assert [(l.in_features, l.out_features) for l in mlp.layers()] == [(40, 100), (100, 100), (100, 10)]
+    assert [(layer.in_features, layer.out_features) for layer in mlp.layers()] == [
+        (40, 100),
+        (100, 100),
+        (100, 10),
+    ]
     assert count_parameters(mlp) == 40 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10
     assert mlp(torch.randn(5, 40)).shape == (5, 10)
     out = MLP((3, 4), activate_last=True, layer_norm=True)(torch.randn(6, 3))

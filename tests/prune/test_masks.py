@@ -92,7 +92,7 @@ def test_masks_survive_optimizer_steps_and_retraining_lowers_loss():
     torch.manual_seed(0)
     m = DigitsMLP()
     prune_model(m, 8)
-    zeros = {n: effective_weight(l) == 0 for n, l in prunable_layers(m).items()}
+    zeros = {n: effective_weight(layer) == 0 for n, layer in prunable_layers(m).items()}
     nz = count_nonzero(m)
     opt = torch.optim.SGD(m.parameters(), lr=0.5, momentum=0.9, weight_decay=1e-3)
     x, y = torch.rand(64, 1, 8, 8), torch.randint(0, 10, (64,))
@@ -114,13 +114,13 @@ def test_masks_survive_optimizer_steps_and_retraining_lowers_loss():
 def test_iterative_pruning_never_revives_weights():
     m = DigitsMLP()
     prune_model(m, 2)
-    first = {n: effective_weight(l) == 0 for n, l in prunable_layers(m).items()}
+    first = {n: effective_weight(layer) == 0 for n, layer in prunable_layers(m).items()}
     with torch.no_grad():  # make pruned entries of weight_orig large: magnitude must still ignore them
-        for l in prunable_layers(m).values():
-            l.weight_orig.add_(10 * (l.weight_mask == 0))
+        for layer in prunable_layers(m).values():
+            layer.weight_orig.add_(10 * (layer.weight_mask == 0))
     prune_model(m, 4)
-    for n, l in prunable_layers(m).items():
-        assert torch.all(effective_weight(l)[first[n]] == 0)
+    for n, layer in prunable_layers(m).items():
+        assert torch.all(effective_weight(layer)[first[n]] == 0)
     assert compression_ratio(m) == pytest.approx(4, rel=1e-3)
 
 

@@ -245,6 +245,31 @@ def _numbers(mapping: dict[str, Any]) -> list[dict[str, str]]:
     return [{"name": k, "text": format_number(v), "exact": exact_number(v)} for k, v in mapping.items()]
 
 
+COUNT_KEYS = ("n_seeds", "n_items", "n_folds")
+
+
+def _evidence(mapping: dict[str, Any]) -> list[dict[str, str]]:
+    """Evidence rows; an estimate with ``_low`` and ``_high`` ends reads "0.46 [0.44, 0.48], n = 3"
+    (n from ``n_seeds``, ``n_items`` or ``n_folds``, which also keeps its own row)."""
+    count = next((mapping[key] for key in COUNT_KEYS if key in mapping), None)
+    with_ends = {name for name in mapping if f"{name}_low" in mapping and f"{name}_high" in mapping}
+    ends = {f"{name}_{end}" for name in with_ends for end in ("low", "high")}
+    rows = []
+    for name, value in mapping.items():
+        if name in ends:
+            continue
+        if name not in with_ends:
+            rows.append({"name": name, "text": format_number(value), "exact": exact_number(value)})
+            continue
+        low, high = mapping[f"{name}_low"], mapping[f"{name}_high"]
+        text = f"{format_number(value)} [{format_number(low)}, {format_number(high)}]"
+        exact = f"{exact_number(value)} [{exact_number(low)}, {exact_number(high)}]"
+        if count is not None:
+            text += f", n = {format_number(count)}"
+        rows.append({"name": name, "text": text, "exact": exact})
+    return rows
+
+
 def _figure_alt(rel: str, title: str) -> str:
     stem = PurePosixPath(rel).stem.replace("_", " ").replace("-", " ")
     return f"Figure “{stem}” of the note {title}"
@@ -414,9 +439,10 @@ def _run_view(run: Run) -> dict[str, Any]:
             "id": c["id"],
             "statement": c.get("statement", ""),
             "verdict": c["verdict"],
-            "evidence": _numbers(c.get("evidence", {})),
+            "evidence": _evidence(c.get("evidence", {})),
             "criterion": c.get("criterion", ""),
             "kind": c.get("kind") or "unclassified",  # findings written before claims had kinds
+            "revised": c.get("revised", "") if isinstance(c.get("revised", ""), str) else "",
         }
         for c in data["claims"]
     ]
@@ -436,7 +462,20 @@ def _run_view(run: Run) -> dict[str, Any]:
         "provenance": _provenance_rows(prov, run.finished_text),
         "versions": [{"name": k, "text": format_value(v)} for k, v in prov.get("versions", {}).items()],
     }
-    return {"claims": claims, "counts": _verdict_counts(data["claims"]), "run": details}
+    return _split(claims) | {"run": details}
+
+
+def _split(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """Findings (and unclassified claims of older runs) lead; checks sit apart. Counts are of findings."""
+    findings = [c for c in claims if c["kind"] != "check"]
+    checks = [c for c in claims if c["kind"] == "check"]
+    return {
+        "claims": claims,
+        "findings": findings,
+        "checks": checks,
+        "counts": _verdict_counts(findings),
+        "check_counts": _verdict_counts(checks),
+    }
 
 
 def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str, Any]:
@@ -463,10 +502,12 @@ def _note_entry(slug: str, note, run: Run | None, older: list[Run]) -> dict[str,
                 "evidence": [],
                 "criterion": "",
                 "kind": note.kind(cid) or "unclassified",
+                "revised": "",
             }
             for cid, statement in note.statements.items()
         ]
-        entry["counts"] = {}
+        entry.update(_split(entry["claims"]))
+        entry["counts"], entry["check_counts"] = {}, {}
         return entry
     entry.update(run.view)
     entry["run"] = dict(
@@ -545,14 +586,18 @@ def _write_site(
             policy=PAGE_POLICY, note=entry, built=built, root="../", page_title=entry["title"], **neighbours
         )
         (notes_dir / f"{slug}.html").write_text(html, encoding="utf-8")
-    totals = {"holds": 0, "fails": 0, "inconclusive": 0}
+    totals = {"holds": 0, "fails": 0, "inconclusive": 0}  # of findings; checks are counted apart
+    check_totals = {"holds": 0, "fails": 0, "inconclusive": 0}
     for entry in entries.values():
         for verdict, count in entry["counts"].items():
             totals[verdict] += count
+        for verdict, count in entry.get("check_counts", {}).items():
+            check_totals[verdict] += count
     html = env.get_template("index.html").render(
         policy=PAGE_POLICY,
         notes=list(entries.values()),
         totals=totals,
+        check_totals=check_totals if any(check_totals.values()) else None,
         built=built,
         root="",
         page_title="nngarden",

@@ -1,4 +1,4 @@
-"""The gpt note: its config and presets, its measurements, and bad input through the CLI."""
+"""The gpt note: its config and presets, its measurements, rejudging, and bad input through the CLI."""
 
 import json
 
@@ -8,18 +8,12 @@ import torch
 from nngarden import cli
 from nngarden.findings import validate_findings
 from nngarden.nn.gpt import GPT, GPTConfig
-from nngarden.notes.gpt import (
-    NOTE,
-    REFERENCE_VAL_LOSS,
-    GPTNoteConfig,
-    _baby_recipe_differences,
-    causality_check,
-    count_parameters,
-    word_share,
-)
-from nngarden.runs import run_note
+from nngarden.notes.gpt import NOTE, GPTNoteConfig
+from nngarden.notes.gpt.config import REFERENCE_VAL_LOSS, baby_recipe_differences
+from nngarden.notes.gpt.experiment import causality_check, count_parameters, word_share
+from nngarden.runs import rejudge_run, run_note
 
-from ..train._tiny import make_text, train_args
+from ...train._tiny import make_text, train_args
 
 
 def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_its_schedule():
@@ -39,8 +33,8 @@ def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_i
     assert cfg.data.tokenizer == "char" and cfg.data.path == ""
     quick = GPTNoteConfig.quick()
     assert quick.train.max_steps in REFERENCE_VAL_LOSS and quick.train.decay_steps == 2000
-    assert _baby_recipe_differences(cfg) == [] and _baby_recipe_differences(quick) == []
-    assert "model.n_layer" in _baby_recipe_differences(GPTNoteConfig.tiny())
+    assert baby_recipe_differences(cfg) == [] and baby_recipe_differences(quick) == []
+    assert "model.n_layer" in baby_recipe_differences(GPTNoteConfig.tiny())
     assert set(NOTE.quick_decides) == {"causal", "learns", "shapes", "samples"}
 
 
@@ -131,7 +125,7 @@ def test_the_note_runs_on_a_user_file_with_bpe(corpus, tmp_path):
         ]
     )
     data, _ = run_note(NOTE, config, tmp_path / "run", preset="tiny")
-    assert validate_findings(data, list(NOTE.claims)) == []
+    assert validate_findings(data, NOTE.claim_ids) == []
     verdicts = {c["id"]: c for c in data["claims"]}
     assert verdicts["causal"]["verdict"] == "holds" and verdicts["shapes"]["verdict"] == "holds"
     assert verdicts["learns"]["verdict"] == "inconclusive" and "data.path" in verdicts["learns"]["criterion"]
@@ -141,6 +135,10 @@ def test_the_note_runs_on_a_user_file_with_bpe(corpus, tmp_path):
         (tmp_path / "run" / "checkpoints" / "step-00000006" / "tokenizer.json").read_text()
     )
     assert tokenizer["model"]["type"] == "BPE"
+    again = rejudge_run(NOTE, tmp_path / "run")  # nothing trains: the stages are cached
+    assert [(c["id"], c["verdict"], c["evidence"]) for c in again["claims"]] == [
+        (c["id"], c["verdict"], c["evidence"]) for c in data["claims"]
+    ]
 
 
 def _write(tmp_path, name, content):

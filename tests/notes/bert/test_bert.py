@@ -6,10 +6,11 @@ from collections import Counter
 import pytest
 import torch
 
-from nngarden.notes.bert import BertNoteConfig, both_sides, distance_to_context
+from nngarden.notes.bert import BertNoteConfig
+from nngarden.notes.bert.experiment import both_sides, distance_to_context
 from nngarden.train import checkpoint as ckpt
 
-from ..train._tiny import assert_bit_identical, make_text, run_cli, tensors
+from ...train._tiny import assert_bit_identical, make_text, run_cli, tensors
 
 TINY = [
     "model.n_layer=1",
@@ -105,7 +106,7 @@ def test_fill_bad_text_is_a_clear_error(trained, text, words):
 
 
 def test_fill_refuses_a_gpt_checkpoint(corpus, tmp_path):
-    from ..train._tiny import train_args as gpt_args
+    from ...train._tiny import train_args as gpt_args
 
     out = tmp_path / "gpt"
     assert run_cli(gpt_args(out, corpus, "train.max_steps=2")).returncode == 0
@@ -140,3 +141,22 @@ def test_both_sides_readers_see_what_they_should():
     acc = both_sides(ReadsRight(), ReadsLeft(), data, mask, config)
     assert acc["bert_both_sides"] == 1.0 and acc["gpt_left_only"] == 1.0
     assert acc["bert_left_only"] < 0.3  # right of the mask there is nothing to read
+
+
+def test_the_tiny_run_rejudges_from_its_stages_without_loading_a_model(tmp_path, monkeypatch):
+    from nngarden.notes.bert import NOTE, experiment
+    from nngarden.runs import rejudge_run, run_note
+
+    data, _ = run_note(NOTE, BertNoteConfig.tiny(), tmp_path / "run", preset="tiny")
+    assert [c["kind"] for c in data["claims"]] == ["finding"] * 3
+    assert "figures/fills.txt" in data["figures"] and "figures/both_sides.png" in data["figures"]
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("rejudging loaded a checkpoint")
+
+    monkeypatch.setattr(experiment, "load_bert", no_loading)
+    again = rejudge_run(NOTE, tmp_path / "run")
+    assert [(c["id"], c["verdict"], c["evidence"]) for c in again["claims"]] == [
+        (c["id"], c["verdict"], c["evidence"]) for c in data["claims"]
+    ]
+    assert again["figures"] == data["figures"]

@@ -1,0 +1,76 @@
+"""The gpt note's figures: causal influence, the learning curve against nanoGPT's, and the samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...plotting import figure
+from . import CLAIMS
+from .config import REFERENCE_VAL_LOSS
+
+
+def draw(cfg, results, ctx) -> list[str]:
+    figures: list[str] = []
+    causal_influence(results, ctx, figures)
+    learning_curve(cfg, results, ctx, figures)
+    samples_text(cfg, results, ctx, figures)
+    return figures
+
+
+def causal_influence(results, ctx, figures: list[str]) -> None:
+    influence = np.asarray(results["causal"]["influence"])
+    with figure(ctx, "causal_influence.png", figures) as (fig, ax):
+        im = ax.imshow(np.log10(influence + 1e-12), origin="lower", cmap="magma", vmin=-12, aspect="auto")
+        ax.set_xlabel("output position s (tokens)")
+        ax.set_ylabel("changed input position t (tokens)")
+        ax.set_title(
+            "how far outputs move when one input changes\n(s < t, upper left: exactly 0)", fontsize=9
+        )
+        fig.colorbar(im, ax=ax, label="log10 |Δ logit|")
+
+
+def learning_curve(cfg, results, ctx, figures: list[str]) -> None:
+    """Batch losses from the metrics log, the evaluations, nanoGPT's curve (on its corpus) and ln V."""
+    tolerance = next(spec for spec in CLAIMS if spec.id == "learns").thresholds["tolerance"]
+    ln_v = math.log(results["vocab_size"])
+    evals = sorted(results["evals"], key=lambda r: r["step"])
+    with figure(ctx, "learning_curve.png", figures, size=(6.4, 4.2)) as (fig, ax):
+        batch = [(r["step"], r["train_loss"]) for r in ctx.metrics() if r.get("train_loss") is not None]
+        if batch:
+            ax.plot(*zip(*batch), color="0.8", lw=0.6, label="training batch loss")
+        steps = [r["step"] for r in evals]
+        ax.plot(steps, [r["train_eval_loss"] for r in evals], "o-", ms=3, label="train loss (estimate)")
+        ax.plot(steps, [r["val_loss"] for r in evals], "s-", ms=3, label="validation loss (estimate)")
+        if cfg.data.path == "" and cfg.data.tokenizer == "char":
+            ref_steps = sorted(REFERENCE_VAL_LOSS)
+            ax.errorbar(
+                ref_steps,
+                [REFERENCE_VAL_LOSS[s] for s in ref_steps],
+                yerr=tolerance,
+                fmt="kx",
+                capsize=3,
+                label="nanoGPT validation loss (reference)",
+            )
+        ax.axhline(ln_v, color="k", ls=":", lw=0.8, label=f"ln V = {ln_v:.2f}")
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel("cross-entropy (nats per token)")
+        ax.set_title(f"GPT {cfg.model.n_layer}x{cfg.model.n_embd}, {cfg.data.tokenizer} tokens")
+        ax.legend(fontsize=7)
+
+
+def samples_text(cfg, results, ctx, figures: list[str]) -> None:
+    s = results["samples"]
+    rule = "=" * 72
+    path, rel = ctx.figure("samples.txt")
+    path.write_text(
+        f"GPT sample at step {results['final_step']} (temperature {cfg.sample.temperature}, "
+        f"{s['share_model']:.2f} of {s['words_model']} words occur in the training text)\n{rule}\n"
+        + s["generated"].strip("\n")
+        + "\n\n"
+        + f"Unigram character model ({s['share_unigram']:.2f} of {s['words_unigram']} words occur in the "
+        f"training text)\n{rule}\n" + s["unigram"][:600] + "\n",
+        encoding="utf-8",
+    )
+    figures.append(rel)
