@@ -100,7 +100,7 @@ CLAIMS = (
             Requirement(
                 _sweeps,
                 "this preset runs no label sweep of 100, 300 and 1000 labels with 3 seeds (the "
-                "pretraining and 45 fine-tunings exceed the quick budget: run --full)",
+                "pretraining and 48 BERT fine-tunings exceed the quick budget: run --full)",
             ),
         ),
     ),
