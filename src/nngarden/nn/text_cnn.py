@@ -6,8 +6,8 @@ concatenated (B, C * len(widths)) -> dropout -> a linear layer to the classes. K
 3, 4, 5 with 100 filters each, dropout 0.5 and a max-norm of 3 on the output weights; the sizes are
 arguments so that a CPU budget can shrink them. The word vectors take sparse gradients by default
 (:class:`SparseAndDenseAdam` updates only the rows a batch used): half the cost of a step on a CPU.
-Windows that start on padding (id 0) are left out of the max, and every sentence is padded to at least
-the widest window.
+Windows that start on padding (id 0) are left out of the max; a window that starts on a word and runs
+past the sentence's end sees zero vectors there (so a sentence shorter than a window still has one).
 
 Shapes: B batch, T tokens, E embedding width, C filters per width, K classes.
 """
@@ -70,14 +70,15 @@ class TextCNN(nn.Module):
         self.out = nn.Linear(filters * len(self.widths), classes)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, K)
-        if ids.shape[1] < max(self.widths):
-            ids = nn.functional.pad(ids, (0, max(self.widths) - ids.shape[1]), value=PAD)
-        x = self.embed(ids).transpose(1, 2)  # (B, E, T)
+        # every window that starts on a real token exists, however short the batch's padding: the output
+        # does not depend on how far a batch is padded
+        ids = nn.functional.pad(ids, (0, max(self.widths) - 1), value=PAD)
+        x = self.embed(ids).transpose(1, 2)  # (B, E, T + max width - 1)
         real = (ids != PAD).float()
         pooled = []
         for conv in self.convs:
             h = torch.relu(conv(x))  # (B, C, T - w + 1)
-            # a window is valid when it starts at a real token (right padding: the sentence is shorter)
+            # a window counts when it starts at a real token (right padding)
             valid = real[:, : h.shape[2]].unsqueeze(1)
             pooled.append((h * valid).amax(dim=2))  # ReLU >= 0, so zeroing a window cannot win the max
         return self.out(self.dropout(torch.cat(pooled, dim=1)))

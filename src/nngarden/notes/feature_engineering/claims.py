@@ -117,6 +117,8 @@ def architecture_is_not_enough(results, t, cfg) -> Outcome:
         **diff.evidence("cnn_minus_tfidf", "n_folds"),
         "accuracy_cnn": sum(cnn) / len(cnn),
         "best_epoch_mean": sum(f["best_epoch"] for f in movies["cnn"]) / len(cnn),
+        "epochs_cap": cfg.cnn_epochs,  # a best epoch at the cap: the CNN was still improving when stopped
+        "folds_best_at_cap": sum(1 for f in movies["cnn"] if f["best_epoch"] >= cfg.cnn_epochs),
     }
     passed = on_side(diff, -t.band, "at_least") and on_side(diff, t.band, "at_most")
     return Outcome(passed, evidence, {"folds": len(folds), "df": len(folds) - 1})

@@ -48,6 +48,8 @@ def accuracy_table(results) -> tuple[list[str], np.ndarray]:
 
 def draw_table(results, ctx, figures) -> None:
     labels, table = accuracy_table(results)
+    measured = np.isfinite(table).any(axis=1)  # rows this preset did not measure are left out
+    labels, table = [label for label, keep in zip(labels, measured, strict=True) if keep], table[measured]
     with figure(ctx, "accuracy_table.png", figures, size=(7.5, 0.45 * len(labels) + 1.5)) as (fig, ax):
         image = ax.imshow(np.ma.masked_invalid(table), cmap="viridis", vmin=0.5, vmax=1.0, aspect="auto")
         for i in range(table.shape[0]):
@@ -56,7 +58,7 @@ def draw_table(results, ctx, figures) -> None:
                     ax.text(j, i, f"{table[i, j]:.3f}", ha="center", va="center", color="w", fontsize=8)
         ax.set_xticks(range(len(SOURCES)), SOURCES)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
-        ax.set_xlabel("test source (non-neutral sentences)")
+        ax.set_xlabel("test source (sentences whose mean rating is not 0)")
         fig.colorbar(image, ax=ax, label="accuracy (fraction of sentences)")
 
 

@@ -154,12 +154,11 @@ def cnn_system(
     texts, labels = train
     torch.manual_seed(seed)
     vocab = Vocabulary(texts)
-    min_tokens = max(cfg.cnn_widths)
     model = TextCNN(len(vocab), cfg.cnn_embed, cfg.cnn_widths, cfg.cnn_filters, 2, cfg.cnn_dropout)
     info = train_classifier(
         model,
         model,
-        vocab.encode(texts, cfg.cnn_max_tokens, min_tokens),
+        vocab.encode(texts, cfg.cnn_max_tokens),
         torch.tensor(labels, dtype=torch.long),
         lambda params: SparseAndDenseAdam(model, cfg.cnn_lr),
         epochs=cfg.cnn_epochs,
@@ -172,7 +171,7 @@ def cnn_system(
     )
     scored = {}
     for name, (test_texts, test_labels) in tests.items():
-        ids = vocab.encode(test_texts, cfg.cnn_max_tokens, min_tokens)
+        ids = vocab.encode(test_texts, cfg.cnn_max_tokens)
         right = (predict(model, ids, ctx.device) == torch.tensor(test_labels)).int().tolist()
         scored[name] = {"accuracy": sum(right) / max(1, len(right)), "correct": right}
     return {**info, "vocabulary": len(vocab), "tests": scored}
