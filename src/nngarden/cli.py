@@ -3,19 +3,21 @@
 This module holds the parser and the dispatch; the commands' bodies are in ``nngarden.commands``.
 
 Exit codes: 0 when the command completed (whatever the verdicts), 2 for bad input (one clear line, no
-traceback), 1 for any other error.
+traceback), 1 for any other error (one line for the foreseen ones: a run directory in use, a full disk,
+a model whose numbers are not finite).
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import importlib
 import re
 import sys
 from pathlib import Path
 
-from .config import ConfigError
+from .config import ConfigError, Failure
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_SITE = Path("garden")
@@ -219,7 +221,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="generate text from a GPT checkpoint", formatter_class=fmt)
     sample.add_argument(
-        "--checkpoint", type=Path, required=True, help="a checkpoint folder or a training --out folder"
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a checkpoint folder, a training --out folder, or a run directory with one GPT in a sub-folder",
     )
     sample.add_argument("--prompt", default="\n", help="text to continue (default a newline)")
     sample.add_argument("--tokens", type=int, default=200, help="new tokens to generate (default 200)")
@@ -256,7 +261,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     data.add_argument("names", nargs="*", help="assets to fetch (default: all; see `nngarden data list`)")
 
     fill = sub.add_parser("fill", help="fill [MASK] tokens with a BERT checkpoint", formatter_class=fmt)
-    fill.add_argument("--checkpoint", type=Path, required=True, help="a BERT checkpoint folder")
+    fill.add_argument(
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a BERT checkpoint folder, a training folder or a run directory with one BERT in a sub-folder",
+    )
     fill.add_argument("--text", required=True, help="text with one or more [MASK] tokens")
     fill.add_argument("--top", type=int, default=5, help="predictions shown per mask (default 5)")
     return parser
@@ -293,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"nngarden: error: {err}", file=sys.stderr)
         return 2
+    except Failure as err:
+        print(f"nngarden: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        what = f"{err.filename} could not be written" if err.filename else "a file could not be written"
+        print(f"nngarden: error: {what}: {err.strerror} ({errno.errorcode[err.errno]})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("nngarden: interrupted", file=sys.stderr)
         return 130

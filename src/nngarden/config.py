@@ -22,6 +22,12 @@ class ConfigError(ValueError):
     """A bad config value or key. The CLI prints it as one line and exits with code 2."""
 
 
+class Failure(RuntimeError):
+    """A command that cannot complete for a reason other than a bad input: a run directory another
+    process holds, a full disk, a model whose numbers are not finite. The CLI prints it as one line and
+    exits with code 1."""
+
+
 def option(
     default: Any = MISSING,
     help: str = "",

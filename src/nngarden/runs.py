@@ -4,6 +4,10 @@ A run directory holds ``config.json``, ``metrics.jsonl``, ``findings.json``, ``f
 ``checkpoints/`` and ``stages/``. A run is finished when ``findings.json`` exists; running again on
 an unfinished directory reuses every finished stage (``RunContext.stage``) and redoes nothing
 finished unless ``force``.
+
+One process writes a run directory at a time: every command that writes one (``run``, ``train``,
+``rejudge``, ``export``) holds :func:`lock_run_dir` while it does, and a second is refused with
+:class:`RunDirInUse` naming the process that holds it.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import os
 import platform
 import random
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Config, ConfigError
+from .config import Config, ConfigError, Failure
 from .findings import Findings, validate_findings
 
 PRESETS = ("tiny", "quick", "full")
@@ -45,6 +51,93 @@ def atomic_write_text(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# --- one writer per run directory -------------------------------------------------------------------
+
+LOCK_FILE = ".nngarden.lock"
+
+
+class RunDirInUse(Failure):
+    """Another process holds the run directory (it is training, running or rejudging into it)."""
+
+
+_held: dict[Path, int] = {}  # run directories this process holds -> nesting depth
+
+
+@contextmanager
+def lock_run_dir(run_dir: Path, command: str) -> Iterator[Path]:
+    """Hold ``run_dir`` (created if missing) for this process while the block runs; yield its path.
+
+    Every command that writes a run directory takes this lock, so two of them never write the same
+    ``metrics.jsonl`` or race over a checkpoint: the second raises :class:`RunDirInUse` (one line,
+    exit 1) naming the process that holds it. The lock is an ``flock`` on ``run_dir/.nngarden.lock``,
+    which holds the holder's PID, host and ``command`` for that message. The kernel releases an flock
+    when its process dies, however it dies, so a lock file left by a killed process is simply taken
+    over. Taking the lock again inside the block (the same process) is allowed.
+    """
+    import fcntl
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    key = run_dir.resolve()
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield run_dir
+        finally:
+            _held[key] -= 1
+        return
+    path = run_dir / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(os.pread(fd, 4096, 0))
+            os.close(fd)
+            raise RunDirInUse(
+                f"run directory {run_dir} is in use by {holder}; wait for it to end or use another "
+                "output folder"
+            ) from None
+        except OSError as err:
+            os.close(fd)
+            raise Failure(f"run directory {run_dir} cannot be locked ({err.strerror})") from None
+        try:  # a holder that ended between our open and our lock removed the file: lock the new one
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": _now()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
+    _held[key] = 1
+    try:
+        yield run_dir
+    finally:
+        del _held[key]
+        try:
+            os.unlink(path)  # still holding the lock: a newcomer sees the file gone and retries
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _lock_holder(raw: bytes) -> str:
+    """'process 1234 (nngarden train gpt, since ...)' from a lock file's record."""
+    try:
+        record = json.loads(raw.decode())
+        pid = int(record["pid"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return "another process (its lock file names none yet)"
+    host = record.get("host")
+    where = f" on {host}" if host and host != socket.gethostname() else ""
+    return f"process {pid}{where} (nngarden {record.get('command', '?')}, since {record.get('since', '?')})"
 
 
 def set_threads(threads: int) -> int:
@@ -210,6 +303,9 @@ class RunContext:
                 pass  # a damaged stage file is recomputed
         if self.cached_only:
             raise StageMissing(f"{self.run_dir} has no cached stage {name!r}; run the note to compute it")
+        from .train import hooks
+
+        hooks.hang_in_stage(name)  # tests: a run that holds its directory, to be killed
         result = compute()
         atomic_write_text(path, json.dumps({"result": result}, allow_nan=True))
         return result
@@ -239,9 +335,33 @@ def run_note(
     """Run ``note`` with ``config`` in ``run_dir``; return (findings dict, whether it was reused).
 
     A finished run (``findings.json`` present, same config) is returned as it is unless ``force``.
-    A directory that holds a different config is refused rather than silently mixed.
+    A directory that holds a different config is refused rather than silently mixed, and one that
+    another process is writing is refused with :class:`RunDirInUse`.
     """
-    run_dir = Path(run_dir)
+    with lock_run_dir(run_dir, f"run {note.slug}"):
+        return _run_note(
+            note,
+            config,
+            Path(run_dir),
+            preset=preset,
+            device=device,
+            threads=threads,
+            force=force,
+            progress=progress,
+        )
+
+
+def _run_note(
+    note,
+    config: Config,
+    run_dir: Path,
+    *,
+    preset: str,
+    device: str,
+    threads: int,
+    force: bool,
+    progress: bool,
+) -> tuple[dict[str, Any], bool]:
     findings_path = run_dir / "findings.json"
     config_path = run_dir / "config.json"
     resolved = {"note": note.slug, "preset": preset, "config": config.to_dict()}
@@ -298,15 +418,19 @@ def rejudge_run(note, run_dir: Path) -> dict[str, Any]:
 
     Nothing is trained: every stage the note's ``measure`` asks for must be cached (else
     :class:`StageMissing`, a ConfigError). ``findings.json`` and ``figures/`` are replaced atomically; the
-    provenance keeps the run's own record and adds which commit judged, and when.
+    provenance keeps the run's own record and adds which commit judged, and when. A run directory that
+    another process is writing is refused with :class:`RunDirInUse`.
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is not a directory")
+    with lock_run_dir(run_dir, f"rejudge {note.slug}"):  # first: a run still writing it has no stages yet
+        return _rejudge_run(note, run_dir)
+
+
+def _rejudge_run(note, run_dir: Path) -> dict[str, Any]:
     if not (run_dir / "stages").is_dir() or not any((run_dir / "stages").glob("*.json")):
         raise ConfigError(f"{run_dir} holds no cached stages to rejudge (is it a run directory of a note?)")
-    if note.run is not None:
-        raise ConfigError(
-            f"note {note.slug} is not yet split into measure, judge and draw; it cannot rejudge"
-        )
     try:
         saved = json.loads((run_dir / "config.json").read_text())
         config = note.config_cls.from_dict(saved["config"])

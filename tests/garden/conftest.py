@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nngarden.findings import Findings, judge
+from nngarden.findings import ClaimSpec, Findings, judge
 from nngarden.notes.base import Note, NoteConfig
 
 MAGENTA = (255, 0, 255)  # a colour no part of the garden's stylesheet uses: seen on screen = image loaded
@@ -41,8 +41,9 @@ class FakeConfig(NoteConfig):
     quick = full = tiny
 
 
-def _no_run(config, ctx):
-    raise AssertionError("the report must never run a note")
+def _claims(statements: dict[str, str]) -> tuple[ClaimSpec, ...]:
+    """Claim specs for fake notes that the report must never run (no package to measure with)."""
+    return tuple(ClaimSpec(cid, text, "finding", "as measured") for cid, text in statements.items())
 
 
 def fake_notes() -> dict[str, Note]:
@@ -50,26 +51,23 @@ def fake_notes() -> dict[str, Note]:
     alpha = Note(
         "alpha",
         "Alpha note",
-        {"first": "Alpha's first claim.", "second": "Alpha's second claim."},
+        _claims({"first": "Alpha's first claim.", "second": "Alpha's second claim."}),
         FakeConfig,
-        run=_no_run,
         summary="Alpha measures two things about attention.",
         links=("beta", "nowhere"),
     )
     beta = Note(
         "beta",
         "Beta note",
-        {"only": "Beta's only claim."},
+        _claims({"only": "Beta's only claim."}),
         FakeConfig,
-        run=_no_run,
         summary="Beta is linked from alpha.",
     )
     gamma = Note(
         "gamma",
         "Gamma note",
-        {"pending": "Gamma's claim, not measured yet."},
+        _claims({"pending": "Gamma's claim, not measured yet."}),
         FakeConfig,
-        run=_no_run,
         summary="Gamma has no run.",
     )
     return {"alpha": alpha, "beta": beta, "gamma": gamma}

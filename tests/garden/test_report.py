@@ -1,21 +1,20 @@
 """The garden built from run directories written by hand (and one written by the real runner)."""
 
+import dataclasses
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from nngarden.cli import main
-from nngarden.config import ConfigError, option
-from nngarden.findings import Findings, judge
+from nngarden.config import ConfigError
 from nngarden.garden.report import MARKER, build_garden
-from nngarden.notes.base import Note, NoteConfig
-from nngarden.plotting import figure
 from nngarden.runs import run_note
 
+from ..notes.example_note import NOTE as EXAMPLE
+from ..notes.example_note.config import ExampleConfig
 from .conftest import MAGENTA, claim, fake_notes, png_bytes, write_run
 
 
@@ -225,51 +224,15 @@ def test_empty_runs_folder_gives_a_site_of_unrun_notes(tmp_path, notes, capsys):
 
 
 # --- a run written by the real runner, and the CLI --------------------------------------------------
-@dataclass
-class CurveConfig(NoteConfig):
-    steps: int = option(5, "points on the curve", low=1)
-
-    @classmethod
-    def tiny(cls):
-        return cls()
-
-    quick = full = tiny
-
-
-def _run_curve(config: CurveConfig, ctx) -> Findings:
-    for step in range(config.steps):
-        ctx.log(step, loss=1.0 / (step + 1))
-    figures: list[str] = []
-    with figure(ctx, "loss.png", figures) as (fig, ax):
-        rows = ctx.metrics()
-        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows])
-        ax.set_xlabel("step")
-        ax.set_ylabel("loss (nats)")
-    final = ctx.metrics()[-1]["loss"]
-    return Findings(
-        [judge("decreases", "The loss decreases.", final < 1.0, {"final_loss": final}, "final < 1")],
-        {"final_loss": final},
-        figures,
-    )
-
-
-CURVE = Note(
-    "curve",
-    "Curve note",
-    {"decreases": "The loss decreases."},
-    CurveConfig,
-    run=_run_curve,
-    summary="A curve through the real runner.",
-    links=("alpha",),
-)
+CURVE = dataclasses.replace(EXAMPLE, slug="curve", title="Curve note", links=("alpha",))
 
 
 def test_a_run_written_by_run_note_is_shown(tmp_path):
-    run_note(CURVE, CurveConfig(), tmp_path / "runs" / "curve" / "r1", preset="tiny")
+    run_note(CURVE, ExampleConfig.tiny(), tmp_path / "runs" / "curve" / "r1", preset="tiny")
     site_dir = build_garden(tmp_path / "runs", tmp_path / "site", {"curve": CURVE, **fake_notes()}).parent
     page = (site_dir / "notes" / "curve.html").read_text()
-    assert 'verdict-holds">holds<' in claim_row(page, "decreases") and "0.2" in page
-    assert (site_dir / "notes" / "curve" / "figures" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 'verdict-holds">holds<' in claim_row(page, "slope") and "max_slope_error" in page
+    assert (site_dir / "notes" / "curve" / "figures" / "slopes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "tiny" in page and "steps" in page and 'href="alpha.html"' in page
 
 

@@ -18,10 +18,7 @@ MAX_FUNCTION_LINES = 100
 
 
 def _shaped(slug):
-    note = NOTES[slug]
-    if note.run is not None:
-        pytest.skip(f"{slug} is still a single module")
-    return note
+    return NOTES[slug]
 
 
 @pytest.mark.parametrize("slug", list(NOTES))
@@ -46,11 +43,5 @@ def _long_functions(path: Path):
 
 
 def test_no_function_under_notes_is_longer_than_100_lines():
-    legacy = {Path(note.run.__code__.co_filename).name for note in NOTES.values() if note.run is not None}
-    long = [
-        f
-        for path in sorted(NOTES_DIR.rglob("*.py"))
-        if path.name not in legacy
-        for f in _long_functions(path)
-    ]
+    long = [f for path in sorted(NOTES_DIR.rglob("*.py")) for f in _long_functions(path)]
     assert long == []

@@ -10,6 +10,7 @@ from ..config import ConfigError
 
 def cmd_export(args) -> int:
     from ..interop import to_hf, to_onnx
+    from ..runs import lock_run_dir
     from ..train.checkpoint import read_state, resolve_checkpoint
     from ..train.language_model import load_gpt
 
@@ -23,10 +24,11 @@ def cmd_export(args) -> int:
     model, tokenizer, _ = load_gpt(folder)
     out = Path(args.out)
     t0 = time.perf_counter()
-    if args.format == "hf":
-        to_hf(model, tokenizer, out)
-    else:
-        to_onnx(model, out / "model.onnx")
+    with lock_run_dir(out, f"export --format {args.format}"):  # one writer per folder, as train and run
+        if args.format == "hf":
+            to_hf(model, tokenizer, out)
+        else:
+            to_onnx(model, out / "model.onnx")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(
         f"exported {folder} as {args.format} to {out} ({size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)"

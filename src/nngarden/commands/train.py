@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import ConfigError, Failure
 from .notes import resolve_config
 
 
@@ -49,14 +50,25 @@ def run_training_command(
 
     ``train_fn(config, out_dir, device=, threads=, compile=, bf16=, dist=, verbose=, progress=)`` returns
     ``(TrainResult, tokenizer, TextData, ...)`` (``nngarden.train.language_model.train_gpt`` and
-    ``train_bert`` do). Under torchrun every rank trains; only rank 0 writes and reports.
+    ``train_bert`` do). Under torchrun every rank trains; only rank 0 writes and reports. ``out_dir`` is
+    locked while training (rank 0 holds it): a second command on it is refused naming this process.
     """
-    from ..runs import atomic_write_text
+    from ..runs import atomic_write_text, lock_run_dir
     from ..train.distributed import session
     from ..train.fit import NonFiniteLoss
 
     out_dir = Path(out_dir)
-    with session(device) as (dist, device):
+    with session(device) as (dist, device), ExitStack() as held:
+        refused = None
+        if dist.is_main:  # one process writes the folder: rank 0 holds it for all ranks
+            try:
+                held.enter_context(lock_run_dir(out_dir, f"train {slug}"))
+            except Failure as err:
+                refused = err
+        if dist.any([refused is not None], device)[0]:
+            if refused is not None:
+                raise refused
+            return 1
         if dist.is_main:
             out_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(

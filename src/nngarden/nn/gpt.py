@@ -22,6 +22,10 @@ from . import count_parameters
 from .transformer import Block, TransformerConfig, init_gpt2_weights
 
 
+class NonFiniteLogits(ValueError):
+    """Generation met NaN or infinite logits: the model's weights are broken (a diverged training)."""
+
+
 @dataclass
 class GPTConfig(TransformerConfig):
     """Model shape of a GPT (fields shared with BERT: see TransformerConfig)."""
@@ -99,6 +103,7 @@ class GPT(nn.Module):
 
         ``temperature`` 0 means greedy decoding. The KV cache avoids recomputing past keys and
         values; once the context would exceed ``block_size`` it falls back to a sliding window.
+        Logits that are NaN or infinite (a diverged model) raise :class:`NonFiniteLogits`.
         """
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -107,6 +112,7 @@ class GPT(nn.Module):
         if max_new_tokens < 0:
             raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
         caches: list[dict] | None = None
+        start = idx.size(1)
         for _ in range(max_new_tokens):
             if use_cache and idx.size(1) <= self.config.block_size:
                 if caches is None:
@@ -118,6 +124,10 @@ class GPT(nn.Module):
                 caches = None
                 logits, _ = self(idx[:, -self.config.block_size :])
             logits = logits[:, -1, :]
+            if not torch.isfinite(logits).all():  # sampling from NaN would crash or return garbage
+                raise NonFiniteLogits(
+                    f"the model's logits for generated token {idx.size(1) - start + 1} are NaN or infinite"
+                )
             if temperature == 0:
                 next_id = logits.argmax(dim=-1, keepdim=True)
             else:

@@ -70,11 +70,10 @@ class Note:
     quick_decides: tuple[str, ...] = ()  # claim ids the quick preset must decide
     packages: tuple[str, ...] = ()  # extra packages whose versions go into provenance
     train: Callable | None = field(default=None, repr=False)  # `nngarden train SLUG`, when the note has one
-    run: Callable | None = field(default=None, repr=False)  # legacy single-module notes (being converted)
 
     def __post_init__(self) -> None:
-        if isinstance(self.claims, dict):  # a legacy note: id -> statement
-            return
+        if not all(isinstance(spec, ClaimSpec) for spec in self.claims):
+            raise TypeError(f"note {self.slug}: claims must be a tuple of ClaimSpec")
         ids = [spec.id for spec in self.claims]
         if len(set(ids)) != len(ids):
             raise ValueError(f"note {self.slug}: duplicate claim ids {ids}")
@@ -87,14 +86,10 @@ class Note:
     @property
     def statements(self) -> dict[str, str]:
         """claim id -> one-sentence statement."""
-        if isinstance(self.claims, dict):
-            return dict(self.claims)
         return {spec.id: spec.statement for spec in self.claims}
 
     def kind(self, claim_id: str) -> str:
-        """``finding`` or ``check`` (empty for a legacy note)."""
-        if isinstance(self.claims, dict):
-            return ""
+        """``finding`` or ``check``."""
         return next(spec.kind for spec in self.claims if spec.id == claim_id)
 
     # --- measure -> judge -> draw ---------------------------------------------------------------
@@ -116,8 +111,6 @@ class Note:
 
     def findings(self, config: NoteConfig, ctx: RunContext) -> Findings:
         """Measure (stages cached in the run directory), judge every claim, draw the figures."""
-        if self.run is not None:
-            return self.run(config, ctx)
         results = self.measure(config, ctx)
         claims = self.judge(config, results)
         figures = self.draw(config, results, ctx)

@@ -17,6 +17,7 @@ safetensors (which cannot execute code, unlike pickle), and checks every shape a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from typing import Any
 
 import torch
 
-from ..config import ConfigError
+from ..config import ConfigError, Failure
 from . import hooks
 
 FORMAT = "nngarden.checkpoint"
@@ -40,6 +41,14 @@ _STEP_DIR = re.compile(r"^step-(\d{8,})$")
 
 class CheckpointError(ConfigError):
     """A checkpoint that is missing, incomplete, corrupted or does not fit the model."""
+
+
+class NonFiniteWeights(Failure):
+    """A checkpoint whose weights hold NaN or infinite values: nothing can be computed with it."""
+
+
+class CheckpointWriteError(Failure):
+    """A checkpoint could not be written (a full disk, no permission); nothing of it is left behind."""
 
 
 # --- names and discovery --------------------------------------------------------------------------
@@ -71,8 +80,29 @@ def latest_checkpoint(root: Path) -> Path | None:
     return found[-1][1] if found else None
 
 
-def resolve_checkpoint(path: Path) -> Path:
-    """A checkpoint folder, or a training folder / checkpoints folder -> its newest checkpoint."""
+def checkpoint_step(folder: Path) -> int | None:
+    """The step of a folder named ``step-N`` (None for another name)."""
+    match = _STEP_DIR.match(Path(folder).name)
+    return int(match.group(1)) if match else None
+
+
+def resolve_checkpoint(path: Path, expected: str | None = None) -> Path:
+    """A checkpoint folder, or a training folder / checkpoints folder -> its newest checkpoint.
+
+    A run directory whose checkpoints are in sub-folders (the bert note's ``bert/`` and ``gpt/``) gives
+    the newest checkpoint of its one sub-folder holding an ``expected`` model (a key of MODEL_CLASSES;
+    any model when None): see :func:`locate_checkpoint`.
+    """
+    return locate_checkpoint(path, expected)[0]
+
+
+def locate_checkpoint(path: Path, expected: str | None = None) -> tuple[Path, str | None]:
+    """(checkpoint folder, None), or (checkpoint folder, a line saying which sub-folder was chosen).
+
+    ``path`` is a checkpoint folder, a training folder or its ``checkpoints/`` (their newest checkpoint),
+    or a run directory whose sub-folders hold training folders: where exactly one sub-folder holds an
+    ``expected`` model, its newest checkpoint; where several or none do, a CheckpointError naming them.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint: {str(path)!r} does not exist")
@@ -82,15 +112,51 @@ def resolve_checkpoint(path: Path) -> Path:
             "model.safetensors and state.json (pickled .pt/.pth files are never loaded)"
         )
     if (path / MANIFEST).exists() or _STEP_DIR.match(path.name):
-        return path
+        return path, None
     for root in (path / "checkpoints", path):
         latest = latest_checkpoint(root)
         if latest is not None:
-            return latest
+            return latest, None
+    found = _sub_folder_checkpoints(path)
+    if not found:
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
+            f"with {MANIFEST}, directly, under checkpoints/ or in a sub-folder's checkpoints/)"
+        )
+    kind = _short(expected) if expected else "model"
+    fitting = [(name, latest) for name, (latest, cls) in found.items() if expected is None or cls == expected]
+    if len(fitting) == 1:
+        name, latest = fitting[0]
+        return latest, f"using {latest}: the only {kind} checkpoint under {path} is in {name}/"
+    listing = ", ".join(f"{name}/ ({_short(cls)})" for name, (_, cls) in found.items())
+    if not fitting:
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} holds no {kind} checkpoint; its sub-folders hold {listing}"
+        )
     raise CheckpointError(
-        f"checkpoint: {str(path)!r} holds no complete checkpoint (a folder step-N "
-        f"with {MANIFEST}, directly or under checkpoints/)"
+        f"checkpoint: {str(path)!r} holds {len(fitting)} {kind} checkpoints, in "
+        f"{', '.join(name + '/' for name, _ in fitting)}: name one of them (e.g. {path / fitting[0][0]})"
     )
+
+
+def _sub_folder_checkpoints(path: Path) -> dict[str, tuple[Path, str | None]]:
+    """{sub-folder name: (its newest checkpoint, the model class its state names)}, by name."""
+    found = {}
+    for child in sorted(c for c in path.iterdir() if c.is_dir()):
+        latest = latest_checkpoint(child / "checkpoints") or latest_checkpoint(child)
+        if latest is not None:
+            try:  # only to choose: the chosen checkpoint is verified when it is loaded
+                cls = (json.loads((latest / "state.json").read_text(encoding="utf-8")).get("model") or {})[
+                    "class"
+                ]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                cls = None
+            found[child.name] = (latest, cls)
+    return found
+
+
+def _short(cls: str | None) -> str:
+    return cls.rsplit(".", 1)[-1] if isinstance(cls, str) else "unknown model"
 
 
 def clean_temporary(root: Path) -> None:
@@ -134,9 +200,16 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
-    save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(path))
+    try:
+        save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(path))
+    except SafetensorError as err:  # safetensors reports a failed write as "... (os error 28)"
+        code = re.search(r"os error (\d+)", str(err))
+        if code is None:
+            raise
+        raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from None
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
 
@@ -193,12 +266,12 @@ def save_checkpoint(
 ) -> Path:
     """Write checkpoint ``step`` under ``root`` atomically and keep the newest ``keep``; return its folder."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     final = root / step_dir_name(step)
     tmp = root / f".tmp-{step_dir_name(step)}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         tensors, aliases = split_shared(model.state_dict())
         _save_tensors(tmp / "model.safetensors", tensors)
         files = ["model.safetensors"]
@@ -233,12 +306,30 @@ def save_checkpoint(
             shutil.rmtree(trash, ignore_errors=True)
         os.replace(tmp, final)
         _fsync_dir(root)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise _write_failed(root, final, err) from None
         raise
     if keep is not None:
         prune(root, keep)
     return final
+
+
+def _write_failed(root: Path, final: Path, err: OSError) -> CheckpointWriteError:
+    """One line: which checkpoint could not be written, why, and which one is intact."""
+    why = err.strerror or str(err)
+    if err.errno is not None:
+        why += f" ({errno.errorcode.get(err.errno, err.errno)})"
+    intact = latest_checkpoint(root)
+    kept = (
+        f"the newest intact checkpoint is step {checkpoint_step(intact)} ({intact})"
+        if intact is not None
+        else "no earlier checkpoint exists"
+    )
+    return CheckpointWriteError(
+        f"could not write checkpoint {final}: {why}; nothing of it was left behind and {kept}"
+    )
 
 
 def prune(root: Path, keep: int) -> None:
@@ -469,7 +560,7 @@ def load_language_model(folder: Path, expected: str, device: str = "cpu"):
 
     from ..data.text import tokenizer_from_json
 
-    folder = resolve_checkpoint(Path(folder))
+    folder = resolve_checkpoint(Path(folder), expected)
     state = read_state(folder)
     spec = state.get("model") or {}
     if spec.get("class") != expected:
@@ -484,4 +575,13 @@ def load_language_model(folder: Path, expected: str, device: str = "cpu"):
     module = importlib.import_module(module)
     model = getattr(module, model_name)(getattr(module, config_name).from_dict(spec["config"]))
     load_model_state(folder, model, state)
+    broken = [
+        name for name, t in model.state_dict().items() if t.is_floating_point() and not t.isfinite().all()
+    ]
+    if broken:
+        raise NonFiniteWeights(
+            f"checkpoint {folder}: {len(broken)} weight tensor(s) hold NaN or infinite values "
+            f"({', '.join(broken[:3])}{', ...' if len(broken) > 3 else ''}), so the model cannot be used; "
+            "its training diverged before this checkpoint"
+        )
     return model.to(device).eval(), tokenizer_from_json(tokenizer_json), state

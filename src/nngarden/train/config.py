@@ -17,10 +17,10 @@ class TrainConfig(Config):
         "micro-steps and over DDP ranks)",
         low=1,
     )
-    max_steps: int = option(2000, "optimizer steps to train for (the run stops here)", low=0)
+    max_steps: int = option(2000, "optimizer steps to train for (the run stops here)", low=1)
     lr: float = option(1e-3, "peak learning rate, reached after warmup_steps", low=0.0, low_open=True)
     min_lr: float = option(1e-4, "learning rate at the end of the cosine decay", low=0.0)
-    warmup_steps: int = option(100, "linear warmup steps", low=0)
+    warmup_steps: int = option(100, "linear warmup steps (0: start at the peak rate)", low=0)
     lr_decay_steps: int = option(
         0,
         "step where the cosine decay reaches min_lr (nanoGPT's lr_decay_iters); "

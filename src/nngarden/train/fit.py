@@ -26,10 +26,12 @@ from typing import Any
 
 import torch
 
+from ..config import Failure
+
 Batch = Any  # a tensor, or a tuple / list / dict of tensors (anything else passes through unchanged)
 
 
-class NonFiniteLoss(RuntimeError):
+class NonFiniteLoss(Failure):
     """The loss or gradient norm became NaN or infinite; training stopped before the bad update."""
 
 

@@ -9,6 +9,8 @@ hooks make those moments deterministic instead of racing a timer:
   state are written but before its manifest, touches the marker and sleeps (to be killed with -9).
 - ``NNGARDEN_TEST_NAN_AT_STEP=N``: the training loss of step N becomes NaN (``inf`` with
   ``NNGARDEN_TEST_NAN_VALUE=inf``).
+- ``NNGARDEN_TEST_HANG_IN_STAGE=NAME``: a note's run stops before computing its stage NAME (``*``: the
+  first stage it computes), touches the marker and sleeps (to be killed), holding its run directory.
 """
 
 from __future__ import annotations
@@ -50,3 +52,11 @@ def poison_loss(step: int, loss):
     if _step_env("NNGARDEN_TEST_NAN_AT_STEP") != step:
         return loss
     return loss * float(os.environ.get("NNGARDEN_TEST_NAN_VALUE", "nan"))
+
+
+def hang_in_stage(name: str) -> None:
+    if os.environ.get("NNGARDEN_TEST_HANG_IN_STAGE") not in (name, "*"):
+        return
+    _touch_marker(f"stage {name}")
+    while True:
+        time.sleep(0.05)

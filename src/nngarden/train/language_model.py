@@ -286,6 +286,10 @@ def fill_masks(model, tokenizer, mask_id: int, text: str, top: int = 5):
         raise ConfigError(f"--text: {len(ids)} tokens, the model reads at most {model.config.block_size}")
     with torch.no_grad():
         logits, _ = model(torch.tensor([ids]))
+    if not logits[0, positions].isfinite().all():
+        from ..nn.gpt import NonFiniteLogits
+
+        raise NonFiniteLogits("the model's logits at a [MASK] are NaN or infinite")
     logits[..., mask_id] = float("-inf")  # [MASK] is never an answer
     probs = torch.softmax(logits[0], dim=-1)
     out, filled = [], list(ids)

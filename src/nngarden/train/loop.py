@@ -1,9 +1,14 @@
 """The training loop: one visible loop that any model with ``model(x, y) -> (logits, loss)`` can use.
 
-Each step, in order: evaluate (every ``eval_interval`` steps, at step 0 and at the last step), write a
-checkpoint (every ``checkpoint_interval`` steps and at the last step), honour a stop request, set the
-learning rate, forward and backward over ``grad_accum`` micro-batches, check the loss and gradient norm
-are finite, clip, step the optimizer, log.
+Each step, in order: evaluate (every ``eval_interval`` steps, at step 0 and at the last step), honour a
+stop request, set the learning rate, forward and backward over ``grad_accum`` micro-batches, clip, check
+the loss and gradient norm are finite, write the checkpoint due at this step (every
+``checkpoint_interval`` steps, at the last step and when stopping), step the optimizer, log.
+
+A checkpoint holds only weights whose loss was measured finite: the one due at step s is written after
+the forward pass of step s (at the last step, the evaluation) found the loss finite, with the RNG state
+from before that forward pass, so a resumed run repeats it exactly. A non-finite loss (training or
+evaluation) stops training naming the step and the last good checkpoint.
 
 "Step s" always means the model after s optimizer updates: the losses logged at step s are measured on
 that model. The metric keys are ``fit()``'s: a step row has ``train_loss`` (the loss of the batch the
@@ -16,7 +21,9 @@ times, ``eval_seconds`` and ``threads``.
 Resuming: the loop starts from the newest complete checkpoint in ``out_dir/checkpoints``; batches are a
 function of (seed, step), the learning rate a function of the step, and model, optimizer and RNG states
 come from the checkpoint, so on CPU a resumed run is bit-identical to an uninterrupted one (same thread
-count). SIGTERM and SIGINT finish the current step, write a checkpoint and return.
+count). SIGTERM and SIGINT finish the current step, write a checkpoint and return. A checkpoint that
+cannot be written (a full disk) stops training with :class:`~nngarden.train.checkpoint.CheckpointWriteError`
+naming the checkpoint still intact.
 """
 
 from __future__ import annotations
@@ -261,13 +268,14 @@ def train_model(
     params = [p for p in model.parameters() if p.requires_grad]
     tokens_per_step = cfg.batch_size * _sequence_length(source, cfg)
 
-    def save(step: int) -> Path | None:
-        rngs = dist.gather(ckpt.rng_state()) if dist.active else None
-        path = None
+    def save(step: int, rng: dict[str, Any]) -> Path | None:
+        """Checkpoint ``step`` with ``rng``, this rank's RNG state from before the forward pass of step."""
+        rngs = dist.gather(rng) if dist.active else None
+        path, failure = None, None
         if dist.is_main:
             body = dict(state)
             body.update(
-                rng=ckpt.rng_state(),
+                rng=rng,
                 data={
                     "sampler": "batches drawn from (seed, step, micro-step): no cursor to restore",
                     "seed": seed,
@@ -280,10 +288,15 @@ def train_model(
             )
             if rngs is not None:
                 body["rng_per_rank"] = rngs
-            path = ckpt.save_checkpoint(
-                ckpt_dir, step, model, optimizer, body, tokenizer_json, keep=cfg.keep_checkpoints
-            )
-        dist.barrier()
+            try:
+                path = ckpt.save_checkpoint(
+                    ckpt_dir, step, model, optimizer, body, tokenizer_json, keep=cfg.keep_checkpoints
+                )
+            except ckpt.CheckpointWriteError as err:
+                failure = err
+        if dist.any([failure is not None], device)[0]:  # every rank stops, none waits for rank 0
+            close()
+            raise failure or ckpt.CheckpointWriteError(f"rank 0 could not write checkpoint step {step}")
         return path
 
     bar = None
@@ -304,6 +317,15 @@ def train_model(
             "wall_seconds": round(wall_before + wall, 4),
         }
 
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+        board.close()
+
+    def stop_non_finite(error: NonFiniteLoss) -> NonFiniteLoss:
+        close()
+        return error
+
     last_saved = start_step if latest is not None else None
     stopped_by = None
     with _StopOnSignal() as stop:
@@ -319,19 +341,24 @@ def train_model(
                     log.log(step, **row)
                 board.add(step, losses)
                 say(_eval_line(step, losses, wall, cpu, steps_run, threads), flush=True)
-            if not fresh_here and (step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps):
-                save(step)
-                last_saved = step
+                if not all(math.isfinite(v) for v in losses.values()):
+                    raise stop_non_finite(_non_finite_evaluation(step, losses, _last_good(ckpt_dir)))
+            due = not fresh_here and (
+                step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps
+            )
             if step >= cfg.max_steps:
+                if due:  # the evaluation just done measured this model's loss: finite
+                    save(step, ckpt.rng_state())
                 break
             hooks.hang_at_step(step, lambda: stop.signal is not None)
-            if dist.any([stop.signal is not None], device)[0]:
+            stopping = dist.any([stop.signal is not None], device)[0]
+            if stopping:
                 stopped_by = stop.signal or "signal on another rank"
-                if last_saved != step:
-                    save(step)
-                    last_saved = step
-                say(f"stopped by {stopped_by} at step {step}; checkpoint written", flush=True)
-                break
+                due = due or last_saved != step
+                if not due:
+                    say(f"stopped by {stopped_by} at step {step}; checkpoint written", flush=True)
+                    break
+            rng_before = ckpt.rng_state() if due else None  # the state a resumed run starts step from
 
             lr = lr_at(step, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.decay_steps)
             for group in optimizer.param_groups:
@@ -355,20 +382,20 @@ def train_model(
             loss_value = dist.mean(float(loss_sum.item()) / cfg.grad_accum, device)
             bad = dist.any([not (math.isfinite(loss_value) and math.isfinite(grad_norm))], device)[0]
             if bad:
-                where = (
-                    f"the last good checkpoint is {ckpt.latest_checkpoint(ckpt_dir)}"
-                    if ckpt.latest_checkpoint(ckpt_dir)
-                    else "no checkpoint was written yet"
-                )
                 if log:
                     log.log(step, nonfinite=True, lr=lr)
-                if bar is not None:
-                    bar.close()
-                board.close()
-                raise non_finite_loss(step, loss_value, grad_norm, where)
+                raise stop_non_finite(non_finite_loss(step, loss_value, grad_norm, _last_good(ckpt_dir)))
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            if due:  # the loss of this model is now known finite: it may be kept
+                save(step, rng_before)
+                last_saved = step
+            if stopping:
+                say(f"stopped by {stopped_by} at step {step}; checkpoint written", flush=True)
+                break
+            t0, c0 = time.perf_counter(), time.process_time()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            dt, dc = dt + time.perf_counter() - t0, dc + time.process_time() - c0
             wall, cpu, steps_run = wall + dt, cpu + dc, steps_run + 1
             row = {
                 "train_loss": loss_value,
@@ -387,9 +414,7 @@ def train_model(
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_value:.3f}")
-    if bar is not None:
-        bar.close()
-    board.close()
+    close()
     evals = [r for r in read_metrics(metrics_path) if "val_loss" in r] if dist.is_main else []
     return TrainResult(
         step=step,
@@ -403,6 +428,19 @@ def train_model(
         steps_run=steps_run,
         threads=threads,
     )
+
+
+def _last_good(ckpt_dir: Path) -> str:
+    """Which checkpoint a stopped run leaves to resume or use: every one written had a finite loss."""
+    latest = ckpt.latest_checkpoint(ckpt_dir)
+    if latest is None:
+        return "no checkpoint was written yet"
+    return f"the last good checkpoint is step {ckpt.checkpoint_step(latest)} ({latest})"
+
+
+def _non_finite_evaluation(step: int, losses: dict[str, float], where: str) -> NonFiniteLoss:
+    shown = ", ".join(f"{key} {value}" for key, value in losses.items())
+    return NonFiniteLoss(f"non-finite evaluation loss at step {step} ({shown}); {where}")
 
 
 def _eval_line(

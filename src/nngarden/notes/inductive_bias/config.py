@@ -32,7 +32,7 @@ class InductiveBiasConfig(NoteConfig):
     average_last: int = option(
         1000,
         "final accuracy = mean test accuracy of the evaluations in the last "
-        "this many steps (smooths the constant-learning-rate noise)",
+        "this many steps (smooths the constant-learning-rate noise; 0: the last evaluation alone)",
         low=0,
     )
     seeds: int = option(1, "seeds per classifier and condition; the verdict uses the mean", low=1)
@@ -46,15 +46,19 @@ class InductiveBiasConfig(NoteConfig):
     shuffle_seed: int = option(0, "seed of the one fixed permutation of the 40 positions", low=0)
     # (c) relational generalization
     relational_steps: int = option(0, "Adam steps for the sort / shortest-path models (0 = skip (c))", low=0)
-    train_sizes: tuple[int, int] = option((8, 16), "list / graph sizes seen in training (min, max)")
-    test_sizes: tuple[int, int] = option((16, 32), "larger sizes for the generalization test (min, max)")
+    train_sizes: tuple[int, int] = option((8, 16), "list / graph sizes seen in training (min, max)", low=3)
+    test_sizes: tuple[int, int] = option(
+        (16, 32), "larger sizes for the generalization test (min, max)", low=3
+    )
     graph_batch: int = option(32, "graphs per training batch (graph_nets demo: 32)", low=1)
     processing_steps: int = option(10, "times the shared core is applied (graph_nets demo: 10)", low=1)
     latent: int = option(16, "latent width of the graph network (graph_nets demo: 16)", low=1)
     graph_lr: float = option(
         1e-3, "Adam learning rate for (c) (graph_nets demo: 1e-3)", low=0.0, low_open=True
     )
-    mlp_hidden: tuple[int, ...] = option((256, 256), "hidden sizes of the MLP baseline on padded lists")
+    mlp_hidden: tuple[int, ...] = option(
+        (256, 256), "hidden sizes of the MLP baseline on padded lists", low=1
+    )
     eval_graphs: int = option(200, "lists / graphs per evaluation set", low=1)
     size_step: int = option(4, "spacing of the sizes in the solved-fraction-against-size curve", low=1)
     shortest_path: bool = option(True, "also train the shortest-path task (second task of (c))")

@@ -33,7 +33,7 @@ class PruningConfig(NoteConfig):
     ratios: tuple[float, ...] = option((2.0, 4.0, 8.0, 16.0, 32.0), "target compression ratios", low=1.0)
     strategies: tuple[str, ...] = option(STRATEGIES, "strategies to compare", choices=None)
     epochs: int = option(30, "dense training epochs", low=1)
-    finetune_epochs: int = option(10, "fine-tuning epochs after pruning", low=0)
+    finetune_epochs: int = option(10, "fine-tuning epochs after pruning (0: none)", low=0)
     lr: float = option(1e-3, "Adam learning rate (training and fine-tuning)", low=0.0, low_open=True)
     batch_size: int = option(64, "minibatch size", low=1)
     n_train: int = option(0, "training images to use (0: the whole 80% split)", low=0)
@@ -45,7 +45,9 @@ class PruningConfig(NoteConfig):
         low_open=True,
     )
     iterative_rounds: int = option(0, "rounds of the iterative and lottery schedules (0: skip them)", low=0)
-    rewind_epoch: int = option(1, "lottery tickets rewind to the weights after this many epochs", low=0)
+    rewind_epoch: int = option(
+        1, "lottery tickets rewind to the weights after this many epochs (0: to the initialisation)", low=0
+    )
     latency_batch: int = option(256, "batch size of the latency measurement", low=1)
     latency_repeats: int = option(
         3, "alternating timing rounds (the fastest median of each model counts)", low=1
