@@ -27,10 +27,14 @@ class FeatureEngineeringConfig(NoteConfig):
         ("movies",), "sources on which every trained system is cross-validated", choices=None
     )
     max_per_source: int = option(0, "sentences kept per source, by id hash (0: all)", low=0)
-    tfidf_c: tuple[float, ...] = option((1.0, 3.0, 10.0, 30.0), "TF-IDF logistic regression's C grid", low=0)
-    hand_c: tuple[float, ...] = option((0.1, 1.0, 10.0), "hand-feature logistic regression's C grid", low=0)
+    tfidf_c: tuple[float, ...] = option(
+        (1.0, 3.0, 10.0, 30.0), "TF-IDF logistic regression's C grid", low=0.0, low_open=True
+    )
+    hand_c: tuple[float, ...] = option(
+        (0.1, 1.0, 10.0), "hand-feature logistic regression's C grid", low=0.0, low_open=True
+    )
     hgb_learning_rate: tuple[float, ...] = option(
-        (0.05, 0.1), "gradient boosting's learning-rate grid", low=0
+        (0.05, 0.1), "gradient boosting's learning-rate grid", low=0.0, low_open=True
     )
     hgb_leaf_nodes: tuple[int, ...] = option((15, 31), "gradient boosting's max_leaf_nodes grid", low=2)
     cnn_embed: int = option(128, "CNN word-vector width (Kim 2014: 300)", low=1)
@@ -56,7 +60,7 @@ class FeatureEngineeringConfig(NoteConfig):
     bert_embd: int = option(256, "BERT width", low=8)
     bert_block: int = option(64, "BERT positions (sentences are cut to this many tokens)", low=8)
     bert_vocab: int = option(8000, "byte-level BPE vocabulary trained on the unlabelled sentences", low=257)
-    pretrain_steps: int = option(20000, "masked-LM pretraining steps", low=0)
+    pretrain_steps: int = option(20000, "masked-LM pretraining steps", low=1)
     pretrain_batch: int = option(64, "masked-LM windows per step", low=1)
     finetune_epochs: int = option(10, "fine-tuning epochs at most (best on held-out labels kept)", low=1)
     finetune_lr: float = option(1e-4, "fine-tuning AdamW learning rate", low=0.0, low_open=True)
