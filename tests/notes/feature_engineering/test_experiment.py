@@ -123,3 +123,22 @@ def test_hand_features_and_readability():
     assert named[0]["exclamations"] == 2 and named[0]["negations"] == 1 and named[0]["capital_words"] == 0.2
     assert named[1]["flesch_reading_ease"] > named[0]["flesch_reading_ease"] - 50
     assert named[0]["vader_compound"] < 0  # VADER's negation rule turns "love" around
+
+
+def test_the_tfidf_search_chooses_as_grid_search_does():
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from nngarden.notes.feature_engineering.systems import fit_tfidf, tfidf_model
+
+    from .conftest import ground_truth
+
+    rows = [line.split("\t") for line in ground_truth("movies", 120, 3).splitlines()]
+    texts = [r[2] for r in rows if float(r[1]) != 0]
+    labels = np.array([int(float(r[1]) > 0) for r in rows if float(r[1]) != 0])
+    cfg = FeatureEngineeringConfig.quick().with_overrides(["tfidf_c=0.01,0.1,1,10"])
+    model, chosen = fit_tfidf(texts, labels, cfg, seed=5)
+    search = GridSearchCV(tfidf_model(1.0), {"lr__C": list(cfg.tfidf_c)},
+                          cv=StratifiedKFold(cfg.inner_folds, shuffle=True, random_state=5))  # fmt: skip
+    search.fit(texts, labels)
+    assert chosen["C"] == search.best_params_["lr__C"]
+    assert (model.predict(texts) == search.predict(texts)).all()

