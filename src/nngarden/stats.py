@@ -120,7 +120,9 @@ def wilson_interval(successes: int, n: int, level: float = LEVEL) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, "Wilson interval")
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends, not rounding residue
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(p, low, high, n, "Wilson interval")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ ORDER = (
     "inductive-bias",
     "pruning",
     "matrix-completion",
+    "sequence-models",
+    "captioning",
+    "feature-engineering",
+    "bert-geometry",
 )
 
 
