@@ -48,7 +48,8 @@ CLAIMS = (
         "then movie snippets.",
         kind="finding",
         criterion="for each adjacent pair (tweets > Amazon > NYT > movies) the 95% interval of the "
-        "difference of Fisher z = atanh(r) (independent samples, normal interval) lies above {min_gap:g}",
+        "difference of Fisher z = atanh(r) (independent samples, normal interval) lies above {min_gap:g} "
+        "(n_items: the smallest source's sentences)",
         thresholds={"min_gap": 0.0},
     ),
     ClaimSpec(
