@@ -116,7 +116,7 @@ def own_vectors(cfg, ctx: RunContext, texts: list[list[str]], trained: bool) -> 
         x = model.pos_enc(model.tok_emb(ids))
         states = [x]
         for block in model.blocks:
-            x, _ = block(x, key_padding_mask=padding)
+            x = block(x, key_padding_mask=padding)  # the shared pre-LN block returns x alone
             states.append(x)
         stacked = torch.stack(states, dim=1).cpu().numpy()  # (S, layers, T, width)
         out += [stacked[i, :, : len(sentence)] for i, sentence in enumerate(chunk)]
