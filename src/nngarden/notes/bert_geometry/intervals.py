@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ... import stats
+
 Z95 = 1.959963984540054  # the normal 97.5% quantile
 
 
@@ -35,15 +37,11 @@ def ratio_interval(
 
 
 def wilson_interval(successes: float, n: int) -> tuple[float, float, float]:
-    """(share, low, high): Wilson's score interval. ``successes`` may be fractional (a per-item score
-    averaged over seeds lies in [0, 1]; its variance is at most p(1 - p), so the interval stays valid)."""
-    if n <= 0:
-        return math.nan, math.nan, math.nan
-    p = successes / n
-    z2 = Z95**2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return p, centre - half, centre + half
+    """(share, low, high): Wilson's score interval (``nngarden.stats``). ``successes`` may be fractional
+    (a per-item score averaged over seeds lies in [0, 1]; its variance is at most p(1 - p), so the
+    interval stays valid)."""
+    out = stats.wilson_interval(successes, n)
+    return out.estimate, out.low, out.high
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
@@ -74,13 +72,7 @@ def stratified_interval(values: Sequence[float], strata: Sequence[int]) -> tuple
 
 
 def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """(mean, low, high): Student's t interval over seeds, n - 1 degrees of freedom."""
-    from scipy.stats import t
-
-    x = np.asarray(values, dtype=float)
-    if len(x) < 2 or not np.isfinite(x).all():
-        mean = float(x.mean()) if len(x) else math.nan
-        return mean, math.nan, math.nan
-    mean, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
-    half = float(t.ppf(0.975, len(x) - 1)) * se
-    return mean, mean - half, mean + half
+    """(mean, low, high): Student's t interval over seeds, n - 1 degrees of freedom (``nngarden.stats``)."""
+    out = stats.t_interval(values)
+    mean = float(np.mean(values)) if len(values) else math.nan
+    return (mean if math.isnan(out.estimate) else out.estimate), out.low, out.high
