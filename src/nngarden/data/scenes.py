@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -84,7 +84,7 @@ class SceneObject:
 @dataclass(frozen=True)
 class Scene:
     objects: tuple[SceneObject, ...]  # in raster order of their cells
-    image: np.ndarray  # (3, SIZE, SIZE) float32 in [0, 1]
+    image: np.ndarray = field(compare=False)  # (3, SIZE, SIZE) float32 in [0, 1], drawn from the objects
 
     def words(self) -> list[str]:
         return [w for obj in self.objects for w in obj.words()]

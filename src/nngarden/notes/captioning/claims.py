@@ -30,8 +30,9 @@ def wilson(successes: int, n: int) -> tuple[float, float, float]:
 
 
 def paired_difference(a: list[int], b: list[int]) -> tuple[float, float, float]:
-    """(mean(a) - mean(b), low, high) for 0/1 outcomes on the same items: Newcombe's method 10, Wilson
-    intervals of both proportions combined with the correlation of the paired table."""
+    """(mean(a) - mean(b), low, high) for 0/1 outcomes on the same items: Newcombe's (1998) square-and-add
+    interval (method 10), Wilson intervals of both proportions combined with the paired table's
+    correlation, whose numerator AD - BC is shrunk by N/2 towards 0 (0 in between), as Newcombe does."""
     n = len(a)
     if n == 0 or len(b) != n:
         return math.nan, math.nan, math.nan
@@ -42,7 +43,9 @@ def paired_difference(a: list[int], b: list[int]) -> tuple[float, float, float]:
     p1, l1, u1 = wilson(both + only_a, n)
     p2, l2, u2 = wilson(both + only_b, n)
     margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
+    cross = both * neither - only_a * only_b
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
+    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
     delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     epsilon = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     return p1 - p2, max(-1.0, p1 - p2 - delta), min(1.0, p1 - p2 + epsilon)

@@ -1,11 +1,12 @@
 """The captioning presets: the five shapes' tasks, the three captioners, how many scenes and seeds.
 
-The quick preset is sized from measured CPU costs (one thread, ``time.process_time``), before any
-result of it was seen: a training step over a batch of 64 scenes costs about 19 ms for the vector
-captioner, 14 ms for the mean-pooled one and 35 ms for the attention one at width 64 (CNN channels
-8/16/32), plus 4 ms to draw the batch; 1200 steps each is about 100 s. The five shapes' models
-cost about 30 s together, evaluation and figures about 15 s: under the 3 minutes of one thread that
-``make garden --jobs 2`` allows.
+The quick preset is sized from measured CPU costs (one thread, ``time.process_time``, a tenth of each
+stage's steps timed on a machine loaded 4 deep), before any result of it was seen: a training step
+over 64 scenes costs about 20 ms for the vector and the mean-pooled captioner and 45 ms for the
+attention one at width 64 (CNN channels 8/16/32), plus 4 ms to draw the batch, so 1000 steps each
+is about 90 s with evaluation; the five shapes' models about 40 s (the nine number spellers 16 s, the
+reversal 13 s); imports, the BLEU probe and the figures about 10 s: about 140 s, under the 3 minutes
+of one thread that ``make garden --jobs 2`` allows.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ class CaptioningConfig(NoteConfig):
     # --- the five shapes
     shape_hidden: int = option(64, "GRU units of the five shapes' models (one-to-one: twice this)", low=2)
     digit_steps: int = option(1000, "Adam steps of the one-to-one digit classifier", low=1)
-    number_steps: int = option(400, "full-batch Adam steps of each one-to-many number speller", low=1)
+    number_steps: int = option(250, "full-batch Adam steps of each one-to-many number speller", low=1)
     number_lr: float = option(1e-2, "Adam learning rate of the number spellers", low=0.0, low_open=True)
     number_folds: int = option(3, "folds of the composed numbers 21-99 held out in turn", low=3)
     number_repeats: int = option(3, "fold splits of the numbers, each with its own shuffle", low=1)
     sum_steps: int = option(1500, "Adam steps of the many-to-one sum", low=1)
-    reverse_steps: int = option(1500, "Adam steps of the many-to-many out-of-step reversal", low=1)
+    reverse_steps: int = option(1200, "Adam steps of the many-to-many out-of-step reversal", low=1)
     running_steps: int = option(1000, "Adam steps of the many-to-many in-step running sum", low=1)
     min_digits: int = option(5, "shortest digit sequence of the sum, reversal and running sum", low=1)
     max_digits: int = option(15, "longest digit sequence", low=1)
@@ -50,7 +51,7 @@ class CaptioningConfig(NoteConfig):
     penalty: float = option(
         0.01, "weight lambda of Xu et al.'s doubly stochastic attention penalty (per caption)", low=0.0
     )
-    steps: int = option(1200, "Adam steps of each captioner", low=1)
+    steps: int = option(1000, "Adam steps of each captioner", low=1)
     batch: int = option(64, "scenes per training step (one k per batch, k cycling 1..max_objects)", low=1)
     lr: float = option(3e-3, "peak Adam learning rate of the captioners (cosine decay to a tenth)", low=0.0)
     clip: float = option(1.0, "gradient-norm clip", low=0.0, low_open=True)
