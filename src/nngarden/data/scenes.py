@@ -190,23 +190,29 @@ class Scenes:
     ``p_digit`` is the chance that an object is a digit rather than a shape.
     """
 
-    def __init__(self, seed: int, split: str = "train", p_digit: float = 0.5):
+    def __init__(self, seed: int, split: str = "train", p_digit: float = 0.5, memo: int = 0):
         if split not in SPLITS:
             raise ConfigError(f"split: got {split!r}, allowed: {', '.join(SPLITS)}")
         self.seed, self.split, self.p_digit = seed, split, p_digit
         self.images, self.labels = digit_images(seed, split)
         self.boxes = [_tight_box(pixels) for pixels in self.images]
+        self.memo_size, self._memo = memo, {}  # up to ``memo`` described scenes kept for the next reader
 
     def scene(self, index: int, k: int) -> Scene:
         return self.scenes([index], k)[0]
 
     def describe(self, index: int, k: int) -> tuple[SceneObject, ...]:
         """The objects of scene (seed, split, k, index), drawn from one set of uniforms."""
+        if (index, k) in self._memo:
+            return self._memo[index, k]
         if not 1 <= k <= GRID * GRID:
             raise ConfigError(f"k: got {k}, must be 1..{GRID * GRID}")
         rng = np.random.default_rng([self.seed, SPLITS[self.split], k, index])
         cells = np.sort(np.argsort(rng.random(GRID * GRID))[:k])
-        return tuple(self._object(int(cell), u) for cell, u in zip(cells, rng.random((k, 6))))
+        objects = tuple(self._object(int(cell), u) for cell, u in zip(cells, rng.random((k, 6))))
+        if len(self._memo) < self.memo_size:
+            self._memo[index, k] = objects
+        return objects
 
     def _object(self, cell: int, u: np.ndarray) -> SceneObject:
         """One object at ``cell`` from six uniforms ``u``: kind, colour, image or shape, size, offset."""
@@ -243,13 +249,16 @@ class Scenes:
         images[rows, :, cell // GRID, :, cell % GRID, :] = rgb[:, :, None, None] * patches[:, None]
         return images.reshape(len(scenes_objects), 3, SIZE, SIZE)
 
-    def scenes(self, indices, k: int) -> list[Scene]:
-        described = [self.describe(int(i), k) for i in indices]
+    def scenes(self, indices, k) -> list[Scene]:
+        """The scenes ``indices``, each with ``k`` objects (one count for all, or one per index)."""
+        counts = [k] * len(indices) if isinstance(k, int) else list(k)
+        described = [self.describe(int(i), int(n)) for i, n in zip(indices, counts)]
         return [Scene(objects, image) for objects, image in zip(described, self.render(described))]
 
-    def batch(self, indices, k: int):
-        """Scenes ``indices`` with ``k`` objects -> (images (B, 3, 24, 24), tgt_in (B, T), tgt_out (B, T),
-        scenes), the captions as teacher-forcing pairs (BOS + words, words + EOS) padded with PAD."""
+    def batch(self, indices, k):
+        """Scenes ``indices`` with ``k`` objects (one count, or one per index) -> (images (B, 3, 24, 24),
+        tgt_in (B, T), tgt_out (B, T), scenes), the captions as teacher-forcing pairs (BOS + words,
+        words + EOS) padded with PAD."""
         scenes = self.scenes(indices, k)
         images = torch.from_numpy(np.stack([s.image for s in scenes]))
         tgt_in, tgt_out = caption_tensors([s.words() for s in scenes])

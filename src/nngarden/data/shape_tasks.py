@@ -32,15 +32,13 @@ LETTER_VOCAB = ("<pad>", "<s>", "</s>") + LETTERS  # ids of the one-to-many targ
 
 # --- one-to-one: digit images -----------------------------------------------------------------------
 def shift_images(x: torch.Tensor, rng: np.random.Generator, max_shift: int = 1) -> torch.Tensor:
-    """Each (N, 1, 8, 8) image moved by up to ``max_shift`` pixels down/right or up/left, zeros let in."""
-    out = torch.zeros_like(x)
-    size = x.size(-1)
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))
-    for i, (dy, dx) in enumerate(shifts):
-        src_y, dst_y = slice(max(0, -dy), size - max(0, dy)), slice(max(0, dy), size - max(0, -dy))
-        src_x, dst_x = slice(max(0, -dx), size - max(0, dx)), slice(max(0, dx), size - max(0, -dx))
-        out[i, :, dst_y, dst_x] = x[i, :, src_y, src_x]
-    return out
+    """Each (N, 1, H, W) image moved by up to ``max_shift`` pixels along each axis, zeros let in."""
+    n, _, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (max_shift,) * 4)  # (N, 1, H + 2m, W + 2m)
+    start = torch.as_tensor(rng.integers(0, 2 * max_shift + 1, size=(n, 2)))  # crop corner: m - shift
+    rows = (start[:, 0, None] + torch.arange(h))[:, :, None]  # (N, H, 1)
+    cols = (start[:, 1, None] + torch.arange(w))[:, None, :]  # (N, 1, W)
+    return padded[torch.arange(n)[:, None, None], 0, rows, cols][:, None]
 
 
 # --- one-to-many: a number to the letters of its name -------------------------------------------------

@@ -1,10 +1,12 @@
 """Image captioning: one-to-many, from one image to a sentence, with and without attention.
 
-- Vinyals et al. (2015), "Show and Tell": a CNN encodes the image into one vector, fed to an LSTM once,
-  before the start word (x_{-1} = W_I CNN(I)); the LSTM then writes the caption word by word.
-  :class:`ShowTell` builds that vector as a learned linear map of the flattened feature grid (every
-  cell's features in their place: ``pooling="flatten"``) or of the grid's mean (``pooling="mean"``,
-  where only what the features themselves encode of position survives).
+- Vinyals et al. (2015), "Show and Tell": a CNN encodes the image into one vector that starts an LSTM,
+  which then writes the caption word by word. :class:`ShowTell` builds that vector v (width d) as a
+  learned linear map of the flattened feature grid (every cell's features in their place:
+  ``pooling="flatten"``) or of the grid's mean (``pooling="mean"``). Vinyals et al. feed v once; here v
+  also starts the state and is fed again at every word, as the seq2seq note's fixed-context decoder
+  (Cho et al. 2014) is: the strongest fixed-vector baseline (the decoder need not carry the image in
+  its own state), and a decoder that differs from the attention one only in its context.
 - Xu et al. (2015), "Show, Attend and Tell": the decoder reads the whole grid of feature vectors
   a_1 .. a_L at every word. :class:`ShowAttendTell` follows their soft attention: weights
   alpha_t = softmax_i(v^T tanh(W h_{t-1} + U a_i)) (Bahdanau's additive score, ``nn/attention.py``, as
@@ -14,9 +16,10 @@
   p(y_t) = softmax(L_o(E y_{t-1} + L_h h_t + L_z z_t)) and the "doubly stochastic" penalty
   lambda sum_i (tau - sum_t alpha_ti)^2 (:func:`doubly_stochastic_penalty`).
 
-Both speak the decoding protocol of ``nn/seq2seq.py`` (``encode``, ``init_state``, ``step``), so its
-greedy decoding and beam search caption an image unchanged (the image is the "source"; it has no
-length). Token ids 0, 1, 2 are padding, begin and end.
+Both decoders are the same LSTM with the same deep output; their context differs: the one vector v at
+every word, or the attended z_t. Both speak the decoding protocol of ``nn/seq2seq.py`` (``encode``,
+``init_state``, ``step``), so its greedy decoding and beam search caption an image unchanged (the image
+is the "source"; it has no length). Token ids 0, 1, 2 are padding, begin and end.
 
 Shapes: B batch, T caption length, L grid cells, C feature channels, D decoder width, E embedding.
 """
@@ -33,15 +36,28 @@ from .seq2seq import PAD
 class GridEncoder(nn.Module):
     """A small CNN trained from scratch: images (B, 3, S, S) -> a grid of feature vectors (B, L, C).
 
-    Each stage is a 3x3 convolution, ReLU and 2x2 max-pooling, so three stages turn a 24x24 image into
-    a 3x3 grid (L = 9, raster order), one feature vector per 8x8 cell of the scene.
+    Each stage is a 3x3 convolution, batch normalisation (Ioffe and Szegedy 2015), ReLU and 2x2
+    max-pooling, so three stages turn a 24x24 image into a 3x3 grid (L = 9, raster order), one feature
+    vector per 8x8 cell of the scene.
+
+    The image comes in with two more channels, its pixels' row and column in [-1, 1] (CoordConv: Liu et
+    al. 2018, "An intriguing failing of convolutional neural networks and the CoordConv solution").
+    Without them a cell's features could not say where the cell is: on a black background the zero
+    padding at the border looks like empty background, so the convolutions are blind to position, and
+    a decoder that reads the grid through attention or a mean could not name a place.
     """
 
-    def __init__(self, channels: tuple[int, ...] = (16, 32, 64)):
+    def __init__(self, channels: tuple[int, ...] = (16, 32, 64), coordinates: bool = True):
         super().__init__()
-        layers, c_in = [], 3
+        self.coordinates = coordinates
+        layers, c_in = [], 3 + (2 if coordinates else 0)
         for c_out in channels:
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             c_in = c_out
         self.net = nn.Sequential(*layers)
         self.out_channels = c_in
@@ -52,17 +68,24 @@ class GridEncoder(nn.Module):
         return side * side
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.coordinates:
+            b, _, h, w = images.shape
+            rows = torch.linspace(-1, 1, h, device=images.device)[:, None].expand(h, w)
+            cols = torch.linspace(-1, 1, w, device=images.device)[None, :].expand(h, w)
+            images = torch.cat([images, torch.stack([rows, cols]).expand(b, 2, h, w)], dim=1)
         features = self.net(images)  # (B, C, s, s)
         return features.flatten(2).transpose(1, 2)  # (B, L, C)
 
 
 class ShowTell(nn.Module):
-    """Vinyals et al.'s captioner: the image vector v = W_I grid (width E) is the LSTM's first input."""
+    """A captioner with one image vector v = W_I grid (width d): it starts the LSTM's state and is its
+    context at every word (see the module docstring)."""
 
     def __init__(
         self,
         vocab: int,
         width: int,
+        embed: int,
         channels: tuple[int, ...] = (16, 32, 64),
         image_size: int = 24,
         pooling: str = "flatten",
@@ -73,32 +96,43 @@ class ShowTell(nn.Module):
         self.pooling = pooling
         self.encoder = GridEncoder(channels)
         c, cells = self.encoder.out_channels, self.encoder.grid_cells(image_size)
-        self.image_vector = nn.Linear(c * cells if pooling == "flatten" else c, width)
-        self.embedding = nn.Embedding(vocab, width, padding_idx=PAD)
-        self.lstm = nn.LSTM(width, width, batch_first=True)
-        self.head = nn.Linear(width, vocab)
+        self.image_vector = nn.Linear(c * cells if pooling == "flatten" else c, width)  # W_I
+        self.init_h, self.init_c = nn.Linear(width, width), nn.Linear(width, width)
+        self.embedding = nn.Embedding(vocab, embed, padding_idx=PAD)
+        self.lstm = nn.LSTM(embed + width, width, batch_first=True)
+        self.out_h, self.out_v = nn.Linear(width, embed), nn.Linear(width, embed)
+        self.head = nn.Linear(embed, vocab)
 
     def encode(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> dict:
         grid = self.encoder(images)  # (B, L, C)
         pooled = grid.flatten(1) if self.pooling == "flatten" else grid.mean(dim=1)
-        return {"v": self.image_vector(pooled)}  # (B, E)
+        return {"v": self.image_vector(pooled)}  # (B, d)
 
     def init_state(self, memory: dict) -> dict:
-        """The LSTM's state after reading the image vector (Vinyals' step t = -1)."""
-        _, (h, c) = self.lstm(memory["v"][:, None])
-        return {"h": h[0], "c": c[0]}
+        v = memory["v"]
+        return {"h": torch.tanh(self.init_h(v)), "c": torch.tanh(self.init_c(v))}
+
+    def _run(self, memory: dict, state: dict, emb: torch.Tensor):
+        """emb (B, T, E) -> (h_t for every step (B, T, D), final state); v joins every input."""
+        v = memory["v"][:, None].expand(-1, emb.size(1), -1)
+        out, (h, c) = self.lstm(torch.cat([emb, v], dim=-1), (state["h"][None], state["c"][None]))
+        return out, {"h": h[0], "c": c[0]}
+
+    def _logits(self, emb: torch.Tensor, h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return self.head(emb + self.out_h(h) + self.out_v(v))
 
     def step(self, memory: dict, state: dict, token: torch.Tensor):
         """token (B,) -> (logits (B, V), state, no attention weights)."""
-        out, (h, c) = self.lstm(self.embedding(token)[:, None], (state["h"][None], state["c"][None]))
-        return self.head(out[:, 0]), {"h": h[0], "c": c[0]}, None
+        emb = self.embedding(token)
+        out, state = self._run(memory, state, emb[:, None])
+        return self._logits(emb, out[:, 0], memory["v"]), state, None
 
     def forward(self, images: torch.Tensor, tgt_in: torch.Tensor):
         """Teacher forcing: images (B, 3, S, S), tgt_in (B, T) from BOS -> (logits (B, T, V), None)."""
-        v = self.encode(images)["v"]
-        inputs = torch.cat([v[:, None], self.embedding(tgt_in)], dim=1)  # (B, 1 + T, E)
-        out, _ = self.lstm(inputs)
-        return self.head(out[:, 1:]), None
+        memory = self.encode(images)
+        emb = self.embedding(tgt_in)
+        out, _ = self._run(memory, self.init_state(memory), emb)
+        return self._logits(emb, out, memory["v"][:, None]), None
 
 
 class ShowAttendTell(nn.Module):

@@ -76,30 +76,42 @@ class OneToOne(nn.Module):
 
 
 class OneToMany(nn.Module):
-    """x sets the first state h_0 = tanh(W x); then [h] > [h] > ... each fed the previous output token."""
+    """x sets the first state h_0 = tanh(W x); then [h] > [h] > ... each fed the previous output token.
 
-    def __init__(self, in_features: int, vocab: int, hidden: int, embed: int):
+    With ``feed_input`` x also joins every step's input, as the seq2seq note's fixed context does (Cho
+    et al. 2014): the state then need not carry x to the end of the output.
+    """
+
+    def __init__(self, in_features: int, vocab: int, hidden: int, embed: int, feed_input: bool = True):
         super().__init__()
+        self.feed_input = feed_input
         self.start = nn.Linear(in_features, hidden)
         self.embedding = nn.Embedding(vocab, embed, padding_idx=PAD)
-        self.core = RecurrentCore(embed, hidden)
+        self.core = RecurrentCore(embed + (in_features if feed_input else 0), hidden)
         self.head = nn.Linear(hidden, vocab)
+
+    def _inputs(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B, T) -> the core's inputs (B, T, E [+ I])."""
+        emb = self.embedding(tokens)
+        if not self.feed_input:
+            return emb
+        return torch.cat([emb, x[:, None].expand(-1, tokens.size(1), -1)], dim=-1)
 
     def forward(self, x: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: x (B, I), tgt_in (B, T) starting with BOS -> logits (B, T, V)."""
-        states, _ = self.core(self.embedding(tgt_in), torch.tanh(self.start(x)))
+        states, _ = self.core(self._inputs(x, tgt_in), torch.tanh(self.start(x)))
         return self.head(states)
 
     # the decoding protocol of nn/seq2seq.py: the input is the "source", with no length
     def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> dict:
-        return {"h": torch.tanh(self.start(x))}
+        return {"x": x, "h": torch.tanh(self.start(x))}
 
     def init_state(self, memory: dict) -> dict:
         return {"h": memory["h"]}
 
     def step(self, memory: dict, state: dict, token: torch.Tensor):
         """token (B,) -> (logits (B, V), state, no attention weights)."""
-        _, h = self.core(self.embedding(token)[:, None], state["h"])
+        _, h = self.core(self._inputs(memory["x"], token[:, None]), state["h"])
         return self.head(h), {"h": h}, None
 
 

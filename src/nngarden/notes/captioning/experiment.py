@@ -6,6 +6,7 @@ pair models on the same scenes and ``nngarden rejudge`` needs no model in memory
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -25,18 +26,17 @@ from .config import CaptioningConfig
 CAPTIONERS = {"vector": "flatten", "mean": "mean", "attention": None}  # name -> ShowTell pooling
 
 
-def _train(
-    ctx, model, loss_fn, batches, steps: int, lr: float, clip: float, tag: str, log_every: int, decay=False
-):
-    """Adam through ``fit`` on the run's device; with ``decay`` the rate follows a cosine to a tenth."""
-    schedule = None
-    if decay:
-        schedule = lambda step: lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))  # noqa: E731
+def _train(ctx, model, loss_fn, batches, steps: int, lr: float, clip: float, tag: str, log_every: int):
+    """Adam through ``fit`` on the run's device, the rate following a cosine from ``lr`` to a tenth of it."""
+
+    def schedule(step: int) -> float:
+        return lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
+
     result = fit(
         model,
         loss_fn,
         batches,
-        lambda params: torch.optim.Adam(params, lr=lr),
+        lambda params: torch.optim.Adam(params, lr=lr, foreach=True),  # one kernel per op for all tensors
         steps=steps,
         device=ctx.device,
         lr=schedule,
@@ -124,10 +124,12 @@ def _sequences(cfg: CaptioningConfig, rng: np.random.Generator, n: int) -> dict[
     }
 
 
-def _sequence_batches(cfg: CaptioningConfig, seed: int, task: int, make):
+def _sequence_batches(cfg: CaptioningConfig, seed: int, task: int, make, shortest: int | None = None):
+    """Training batches of one length each, drawn from ``shortest`` (default: min_digits) to max_digits."""
+
     def batches(step: int):
         rng = np.random.default_rng([seed, task, step])
-        length = int(rng.integers(cfg.min_digits, cfg.max_digits + 1))
+        length = int(rng.integers(cfg.min_digits if shortest is None else shortest, cfg.max_digits + 1))
         return make(tasks.digit_sequences(rng, cfg.shape_batch, length))
 
     return batches
@@ -141,7 +143,8 @@ def many_to_one_stage(ctx, cfg: CaptioningConfig, seed: int) -> dict:
     def loss_fn(model, batch):
         return F.cross_entropy(model(batch[0]), batch[1])
 
-    batches = _sequence_batches(cfg, seed, 2, tasks.sum_batch)
+    # short sums (from one digit) in training give a signal for the addition table; tests are 5-15 long
+    batches = _sequence_batches(cfg, seed, 2, tasks.sum_batch, shortest=cfg.sum_shortest)
     out = _train(
         ctx, model, loss_fn, batches, cfg.sum_steps, cfg.shape_lr, cfg.clip, "many-to-one", cfg.log_every
     )
@@ -265,7 +268,7 @@ def build_captioner(cfg: CaptioningConfig, name: str, width: int):
     vocab = len(sc.VOCAB)
     if CAPTIONERS[name] is None:
         return ShowAttendTell(vocab, width, cfg.embed, cfg.attn_hidden, cfg.channels)
-    return ShowTell(vocab, width, cfg.channels, sc.SIZE, pooling=CAPTIONERS[name])
+    return ShowTell(vocab, width, cfg.embed, cfg.channels, sc.SIZE, pooling=CAPTIONERS[name])
 
 
 def caption_loss(penalty: float):
@@ -354,16 +357,23 @@ def _examples(ctx, cfg: CaptioningConfig, model, test: sc.Scenes) -> list[dict]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def training_scenes(seed: int, memo: int) -> sc.Scenes:
+    """One seed's training scenes, shared by its captioners: each scene is drawn once, not once per model."""
+    return sc.Scenes(seed, "train", memo=memo)
+
+
 def captioner_stage(ctx, cfg: CaptioningConfig, seed: int, name: str, width: int) -> dict:
-    """Train one captioner on scenes with 1..max_objects objects (one k per batch), then caption the
-    held-out scenes of every k."""
+    """Train one captioner on scenes with 1..max_objects objects (every count in every batch: batch
+    normalisation then sees the same statistics in training and on a test set of one count), then
+    caption the held-out scenes of every k."""
     torch.manual_seed(seed)
     model = build_captioner(cfg, name, width)
-    train, test = sc.Scenes(seed, "train"), sc.Scenes(seed, "test")
+    train, test = training_scenes(seed, cfg.steps * cfg.batch), sc.Scenes(seed, "test")
 
     def batches(step: int):
-        k = 1 + step % cfg.max_objects
-        images, tgt_in, tgt_out, _ = train.batch(range(step * cfg.batch, (step + 1) * cfg.batch), k)
+        indices = range(step * cfg.batch, (step + 1) * cfg.batch)
+        images, tgt_in, tgt_out, _ = train.batch(indices, [1 + i % cfg.max_objects for i in indices])
         return images, tgt_in, tgt_out
 
     tag = name if width == cfg.width else f"{name}-{width}"
@@ -377,7 +387,6 @@ def captioner_stage(ctx, cfg: CaptioningConfig, seed: int, name: str, width: int
         cfg.clip,
         tag,
         cfg.log_every,
-        decay=True,
     )
     cpu = time.process_time()
     by_k = {str(k): caption_scores(ctx, cfg, model, test, k) for k in range(1, cfg.max_objects + 1)}
