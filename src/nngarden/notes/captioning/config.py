@@ -1,12 +1,14 @@
 """The captioning presets: the five shapes' tasks, the three captioners, how many scenes and seeds.
 
-The quick preset is sized from measured CPU costs (one thread, ``time.process_time``): a training
-step over 64 scenes (every k from 1 to 5 in each batch) costs about 22 ms for the vector and the
-mean-pooled captioner and 48 ms for the attention one at width 64 (CNN channels 8/16/32), so 1000 steps
-each is about 90 s, plus 6 s to draw the scenes; the five shapes' models about 45 s (the nine number
-spellers 13 s, the reversal 14 s); imports, evaluation, the BLEU probe and the figures about 13 s:
-about 155 s, under the 3 minutes of one thread that ``make garden --jobs 2`` allows. These sizes and
-the training recipe were revised after the first quick run (``docs/criteria-log.md``).
+The quick preset is sized from measured CPU costs (one thread, ``time.process_time``, a machine
+loaded 4-5 deep): a training step over 64 scenes (every k from 1 to 5 in each batch) costs about 30 ms
+for the vector and the mean-pooled captioner and 70 ms for the attention one at width 64 (CNN
+channels 8/16/32), so 700 steps each is about 95 s with evaluation; the five shapes' models about
+47 s (the nine number spellers 11 s, the sum 12 s, the reversal 10 s, the digits 9 s); imports,
+drawing the scenes, the BLEU probe and the figures about 20 s: about 165 s of the 3 minutes of one
+thread that ``make garden --jobs 2`` allows. At this budget the fixed-vector captioners are still
+learning (the full preset trains 4000 steps). These sizes and the training recipe were revised
+after the first two quick runs (``docs/criteria-log.md``).
 """
 
 from __future__ import annotations
@@ -24,15 +26,15 @@ class CaptioningConfig(NoteConfig):
     seeds: int = option(1, "independent seeds (1: intervals over items; >= 3: t intervals over seeds)", low=1)
     # --- the five shapes
     shape_hidden: int = option(64, "GRU units of the five shapes' models (one-to-one: twice this)", low=2)
-    digit_steps: int = option(2000, "Adam steps of the one-to-one digit classifier", low=1)
+    digit_steps: int = option(3000, "Adam steps of the one-to-one digit classifier", low=1)
     number_steps: int = option(150, "full-batch Adam steps of each one-to-many number speller", low=1)
     number_lr: float = option(1e-2, "Adam learning rate of the number spellers", low=0.0, low_open=True)
     number_folds: int = option(3, "folds of the composed numbers 21-99 held out in turn", low=3)
     number_repeats: int = option(3, "fold splits of the numbers, each with its own shuffle", low=1)
     sum_shortest: int = option(1, "shortest digit sequence in the sum's training batches", low=1)
-    sum_steps: int = option(1500, "Adam steps of the many-to-one sum", low=1)
-    reverse_steps: int = option(1200, "Adam steps of the many-to-many out-of-step reversal", low=1)
-    running_steps: int = option(600, "Adam steps of the many-to-many in-step running sum", low=1)
+    sum_steps: int = option(3000, "Adam steps of the many-to-one sum", low=1)
+    reverse_steps: int = option(900, "Adam steps of the many-to-many out-of-step reversal", low=1)
+    running_steps: int = option(1000, "Adam steps of the many-to-many in-step running sum", low=1)
     min_digits: int = option(5, "shortest digit sequence of the sum, reversal and running sum", low=1)
     max_digits: int = option(15, "longest digit sequence", low=1)
     shape_batch: int = option(64, "examples per step of the sequence tasks (the digits: twice this)", low=1)
@@ -54,7 +56,7 @@ class CaptioningConfig(NoteConfig):
     penalty: float = option(
         0.01, "weight lambda of Xu et al.'s doubly stochastic attention penalty (per caption)", low=0.0
     )
-    steps: int = option(1000, "Adam steps of each captioner", low=1)
+    steps: int = option(700, "Adam steps of each captioner", low=1)
     batch: int = option(64, "scenes per training step (k cycling 1..max_objects within a batch)", low=1)
     lr: float = option(1e-2, "peak Adam learning rate of the captioners (cosine decay to a tenth)", low=0.0)
     clip: float = option(1.0, "gradient-norm clip", low=0.0, low_open=True)
