@@ -9,8 +9,9 @@ from nngarden.nn.seq2seq import BOS, beam_search, greedy_decode
 def test_each_shape_maps_its_inputs_to_its_outputs():
     torch.manual_seed(0)
     assert rnn_shapes.OneToOne(64, 8, 10)(torch.randn(4, 64)).shape == (4, 10)
-    one_to_many = rnn_shapes.OneToMany(20, 12, 8, 4)
-    assert one_to_many(torch.randn(4, 20), torch.randint(3, 12, (4, 6))).shape == (4, 6, 12)
+    for feed_input in (True, False):  # the input at every step, or only in the first state
+        one_to_many = rnn_shapes.OneToMany(20, 12, 8, 4, feed_input=feed_input)
+        assert one_to_many(torch.randn(4, 20), torch.randint(3, 12, (4, 6))).shape == (4, 6, 12)
     assert rnn_shapes.ManyToOne(13, 8, 4, 10)(torch.randint(3, 13, (4, 7))).shape == (4, 10)
     assert rnn_shapes.ManyToManyInStep(13, 8, 4, 10)(torch.randint(3, 13, (4, 7))).shape == (4, 7, 10)
     logits, weights = rnn_shapes.ManyToManyOutOfStep(13, 13, 8, 4)(

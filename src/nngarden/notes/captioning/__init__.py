@@ -94,7 +94,9 @@ NOTE = Note(
         "with a CNN trained from scratch: Show and Tell's image vector (the flattened grid, or its mean) "
         "against Show, Attend and Tell's attention over the grid, as exact-caption accuracy, per-object "
         "accuracy and BLEU-4 against the number of objects; where the attention looks when it names an "
-        "object; and how much BLEU forgives a caption that swaps two colours."
+        "object; and how much BLEU forgives a caption that swaps two colours. The training recipe, the "
+        "quick sizes and the fixed-vector baseline (now fed its vector at every word) were revised after "
+        "two quick runs in which every model was undertrained; the thresholds were not (criteria log)."
     ),
     links=("seq2seq-attention", "transformers"),
     quick_decides=(

@@ -136,7 +136,7 @@ def _learning_curves(cfg, results, ctx, figures) -> None:
         for ax, title in zip(axes, ("captioners", "the five shapes")):
             ax.set_yscale("log")
             ax.set_xlabel("optimizer step")
-            ax.set_ylabel("training loss (nats per token)")
+            ax.set_ylabel("training loss (nats per output token)")
             ax.set_title(title, fontsize=10)
             ax.legend(fontsize=7)
 
