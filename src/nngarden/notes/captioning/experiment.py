@@ -369,7 +369,7 @@ def captioner_stage(ctx, cfg: CaptioningConfig, seed: int, name: str, width: int
     caption the held-out scenes of every k."""
     torch.manual_seed(seed)
     model = build_captioner(cfg, name, width)
-    train, test = training_scenes(seed, cfg.steps * cfg.batch), sc.Scenes(seed, "test")
+    train, test = training_scenes(seed, min(cfg.steps * cfg.batch, 100_000)), sc.Scenes(seed, "test")
 
     def batches(step: int):
         indices = range(step * cfg.batch, (step + 1) * cfg.batch)
@@ -472,6 +472,8 @@ def metrics(cfg: CaptioningConfig, results: dict) -> dict[str, float]:
     for label, r in results["captioners"][0].items():
         for k in ("1", str(cfg.max_objects)):
             out[f"{label}_exact_k{k}"] = float(np.mean(r["by_k"][k]["exact"]))
+            if "beam_exact" in r["by_k"][k]:
+                out[f"{label}_beam{cfg.beam}_exact_k{k}"] = float(np.mean(r["by_k"][k]["beam_exact"]))
         out[f"{label}_params"] = r["params"]
         out[f"{label}_train_cpu_seconds"] = r["train_cpu_seconds"]
     return out
