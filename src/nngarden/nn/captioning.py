@@ -121,7 +121,7 @@ class ShowTell(nn.Module):
     def _logits(self, emb: torch.Tensor, h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return self.head(emb + self.out_h(h) + self.out_v(v))
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
         """token (B,) -> (logits (B, V), state, no attention weights)."""
         emb = self.embedding(token)
         out, state = self._run(memory, state, emb[:, None])
@@ -175,7 +175,7 @@ class ShowAttendTell(nn.Module):
     def _logits(self, emb: torch.Tensor, h: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.head(emb + self.out_h(h) + self.out_z(z))
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
         """token (B,) -> (logits (B, V), state, attention weights (B, L))."""
         emb = self.embedding(token)
         h, z, weights, state = self._advance(memory, state, emb)

@@ -109,7 +109,7 @@ class OneToMany(nn.Module):
     def init_state(self, memory: dict) -> dict:
         return {"h": memory["h"]}
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
         """token (B,) -> (logits (B, V), state, no attention weights)."""
         _, h = self.core(self._inputs(memory["x"], token[:, None]), state["h"])
         return self.head(h), {"h": h}, None
@@ -189,7 +189,7 @@ class ManyToManyOutOfStep(nn.Module):
     def init_state(self, memory: dict) -> dict:
         return {"h": memory["h"]}
 
-    def step(self, memory: dict, state: dict, token: torch.Tensor):
+    def step(self, memory: dict, state: dict, token: torch.Tensor, need_weights: bool = True):
         """token (B,) -> (logits (B, V), state, weights (B, S) or None)."""
         s, h = self.decoder(self.tgt_embedding(token)[:, None], state["h"])
         logits, weights = self._output(memory, s)

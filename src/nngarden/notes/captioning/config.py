@@ -62,7 +62,7 @@ class CaptioningConfig(NoteConfig):
     clip: float = option(1.0, "gradient-norm clip", low=0.0, low_open=True)
     n_test: int = option(500, "held-out test scenes per number of objects", low=1)
     beam: int = option(0, "beam width for a second evaluation of every captioner (0: greedy only)", low=0)
-    n_examples: int = option(4, "test scenes whose attention maps are drawn", low=0)
+    n_examples: int = option(4, "test scenes whose attention maps are drawn (0: none)", low=0)
     log_every: int = option(25, "log the training loss every this many steps", low=1)
 
     def validate(self) -> None:
