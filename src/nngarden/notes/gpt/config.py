@@ -26,6 +26,17 @@ class ModelSection(Config):
     block_size: int = option(64, "context length in tokens", low=1, high=65536)
     dropout: float = option(0.0, "dropout probability", low=0.0, high=0.99)
     bias: bool = option(False, "biases in Linear and LayerNorm layers (nanoGPT's train.py default: false)")
+    # options of nngarden.nn.gpt.GPTConfig (the help and references are there): off in the baby recipe
+    activation: str = option(
+        "gelu",
+        "MLP activation: gelu, gelu_tanh or relu2 (ReLU squared)",
+        choices=("gelu", "gelu_tanh", "relu2"),
+    )
+    position: str = option("learned", "learned position embeddings, or rotary", choices=("learned", "rotary"))
+    qk_norm: bool = option(False, "RMS-normalise queries and keys per head")
+    tie_embeddings: bool = option(True, "the output head shares the input embedding")
+    zero_init: bool = option(False, "output projections (each c_proj, an untied head) start at zero")
+    logit_softcap: float = option(0.0, "soft-cap the logits at c: c tanh(logits / c); 0 = off", low=0.0)
 
     def validate(self) -> None:
         if self.n_embd % self.n_head:
