@@ -67,8 +67,7 @@ class TrainConfig(Config):
     eval_batches: int = option(
         20,
         "batches per loss estimate (nanoGPT's eval_iters); 0: the whole validation split in consecutive "
-        "windows of the context length (and as many training windows, spread evenly, for the train "
-        "estimate)",
+        "windows of the context length, and no training-split estimate",
         low=0,
     )
     target_val_loss: float | None = option(

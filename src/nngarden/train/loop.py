@@ -13,10 +13,12 @@ evaluation) stops training naming the step and the last good checkpoint.
 "Step s" always means the model after s optimizer updates: the losses logged at step s are measured on
 that model. The metric keys are ``fit()``'s: a step row has ``train_loss`` (the loss of the batch the
 update of step s used), ``lr``, ``train_cpu_seconds`` and ``wall_seconds`` (cumulative time of the
-training steps, evaluation and checkpoints excluded, carried across resumes in the checkpoint), plus
-``grad_norm``, ``ms_per_step``, ``cpu_ms_per_step``, ``tokens_per_s`` and ``threads``; an evaluation row
-has ``val_loss`` and ``train_eval_loss`` (the same estimate on fixed training batches), the cumulative
-times, ``eval_seconds`` and ``threads``.
+training steps and of building the model and optimizer, evaluation and checkpoints excluded, carried
+across resumes in the checkpoint), plus ``grad_norm``, ``ms_per_step``, ``cpu_ms_per_step``,
+``tokens_per_s`` and ``threads``; an evaluation row has ``val_loss`` and ``train_eval_loss`` (the same
+estimate on fixed training batches; none when ``eval_batches`` is 0, the whole validation split), the
+cumulative times, ``eval_seconds`` and ``threads``. With ``target_val_loss`` the run ends at the first
+evaluation at or below it.
 
 Resuming: the loop starts from the newest complete checkpoint in ``out_dir/checkpoints``; batches are a
 function of (seed, step), the learning rate a function of the step, and model, optimizer and RNG states
@@ -182,25 +184,20 @@ WINDOWS_PER_FORWARD = 128  # whole-split evaluation: windows per forward pass
 
 @torch.no_grad()
 def _whole_split(model, source, device: str, dist: Dist, autocast=nullcontext) -> dict[str, float]:
-    """Mean loss over every consecutive window of the validation split (``source.split_windows``), and
-    over as many windows spread evenly over the training split; ranks share the windows out."""
+    """``val_loss``: the mean loss over every consecutive window of the validation split
+    (``source.split_windows``); ranks share the windows out. No training-split estimate: a second pass
+    of that size would double the cost of every evaluation."""
     was_training = model.training
     model.eval()
-    x_val, y_val = source.split_windows("val")
-    out = {}
-    for key, (x, y) in (
-        ("train_eval_loss", source.split_windows("train", len(x_val))),
-        ("val_loss", (x_val, y_val)),
-    ):
-        total = 0.0
-        for start in range(dist.rank * WINDOWS_PER_FORWARD, len(x), dist.world * WINDOWS_PER_FORWARD):
-            xb, yb = x[start : start + WINDOWS_PER_FORWARD], y[start : start + WINDOWS_PER_FORWARD]
-            with autocast():
-                _, loss = model(xb.to(device), yb.to(device))
-            total += float(loss.item()) * len(xb)  # windows of equal length: weight by their count
-        out[key] = dist.total(total, device) / len(x)
+    x, y = source.split_windows("val")
+    total = 0.0
+    for start in range(dist.rank * WINDOWS_PER_FORWARD, len(x), dist.world * WINDOWS_PER_FORWARD):
+        xb, yb = x[start : start + WINDOWS_PER_FORWARD], y[start : start + WINDOWS_PER_FORWARD]
+        with autocast():
+            _, loss = model(xb.to(device), yb.to(device))
+        total += float(loss.item()) * len(xb)  # windows of equal length: weight by their count
     model.train(was_training)
-    return out
+    return {"val_loss": dist.total(total, device) / len(x)}
 
 
 def train_model(
@@ -508,7 +505,9 @@ def _non_finite_evaluation(step: int, losses: dict[str, float], where: str) -> N
 def _eval_line(
     step: int, losses: dict[str, float], wall: float, cpu: float, steps_run: int, threads: int
 ) -> str:
-    line = f"step {step}: train loss {losses['train_eval_loss']:.4f}, val loss {losses['val_loss']:.4f}"
+    line = f"step {step}: val loss {losses['val_loss']:.4f}"
+    if "train_eval_loss" in losses:
+        line = f"step {step}: train loss {losses['train_eval_loss']:.4f}, val loss {losses['val_loss']:.4f}"
     if steps_run:
         line += (
             f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "
