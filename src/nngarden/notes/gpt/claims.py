@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ...findings import Outcome
+from ...stats import Interval, interval_evidence, on_side
 from .config import REFERENCE_VAL_LOSS, baby_recipe_differences
 
 
@@ -103,4 +104,30 @@ def samples(results, t, cfg) -> Outcome:
     )
 
 
-JUDGES = {"causal": causal, "learns": learns, "shapes": shapes, "samples": samples}
+def speedrun(results, t, cfg) -> Outcome:
+    """The per-seed ratio of CPU seconds to the target, speedrun over baby, against the threshold.
+
+    A speedrun seed that never reaches the target fails the claim (its ratio is unbounded)."""
+    s = results["speedrun"]
+    seeds = s["seeds"]
+    evidence = {
+        "target_val_loss": s["target"],
+        "seeds_reaching_target": s["reached"],
+        "baby_cpu_seconds": sum(r["baby_cpu_seconds"] for r in seeds) / len(seeds),
+        "baby_steps": sum(r["baby_steps"] for r in seeds) / len(seeds),
+    }
+    context = {"n_seeds": len(seeds), "df": len(seeds) - 1}
+    if "ratio" not in s:
+        evidence["n_seeds"] = len(seeds)
+        return Outcome(False, evidence, context)
+    r = s["ratio"]
+    interval = Interval(r["estimate"], r["low"], r["high"], r["n"], r["method"])
+    evidence.update(
+        speedrun_cpu_seconds=sum(x["speedrun_cpu_seconds"] for x in seeds) / len(seeds),
+        speedrun_steps=sum(x["speedrun_steps"] for x in seeds) / len(seeds),
+        **interval_evidence("cpu_ratio", interval),
+    )
+    return Outcome(on_side(interval, t.max_ratio, "at_most"), evidence, context)
+
+
+JUDGES = {"causal": causal, "learns": learns, "shapes": shapes, "samples": samples, "speedrun": speedrun}

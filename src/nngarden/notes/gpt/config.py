@@ -26,6 +26,17 @@ class ModelSection(Config):
     block_size: int = option(64, "context length in tokens", low=1, high=65536)
     dropout: float = option(0.0, "dropout probability", low=0.0, high=0.99)
     bias: bool = option(False, "biases in Linear and LayerNorm layers (nanoGPT's train.py default: false)")
+    # options of nngarden.nn.gpt.GPTConfig (the help and references are there): off in the baby recipe
+    activation: str = option(
+        "gelu",
+        "MLP activation: gelu, gelu_tanh or relu2 (ReLU squared)",
+        choices=("gelu", "gelu_tanh", "relu2"),
+    )
+    position: str = option("learned", "learned position embeddings, or rotary", choices=("learned", "rotary"))
+    qk_norm: bool = option(False, "RMS-normalise queries and keys per head")
+    tie_embeddings: bool = option(True, "the output head shares the input embedding")
+    zero_init: bool = option(False, "output projections (each c_proj, an untied head) start at zero")
+    logit_softcap: float = option(0.0, "soft-cap the logits at c: c tanh(logits / c); 0 = off", low=0.0)
 
     def validate(self) -> None:
         if self.n_embd % self.n_head:
@@ -41,18 +52,33 @@ class SampleSection(Config):
 
 
 @dataclass
+class SpeedrunSection(Config):
+    """The speedrun finding: the baby and speedrun recipes trained side by side (issue 18)."""
+
+    seeds: int = option(
+        3,
+        "seeds 0 .. n-1 of each recipe trained side by side for the speedrun finding (0: not measured); "
+        "about 6 CPU minutes per seed",
+        low=0,
+        high=10,
+    )
+
+
+@dataclass
 class GPTNoteConfig(NoteConfig):
     model: ModelSection = nested(ModelSection)
     data: TextDataConfig = nested(TextDataConfig)
     train: TrainConfig = nested(TrainConfig)
     sample: SampleSection = nested(SampleSection)
+    speedrun: SpeedrunSection = nested(SpeedrunSection)
 
     def training_seed(self) -> int:
         return self.seed if self.train.seed is None else self.train.seed
 
     @classmethod
     def full(cls) -> GPTNoteConfig:
-        """nanoGPT's CPU baby recipe: 2000 steps (about 5 minutes of one core)."""
+        """nanoGPT's CPU baby recipe: 2000 steps (about 5 minutes of one core); then the speedrun
+        comparison, both recipes over 3 seeds (about 20 minutes more)."""
         return cls()
 
     @classmethod
@@ -62,7 +88,10 @@ class GPTNoteConfig(NoteConfig):
         Step 1000 is a point of nanoGPT's curve, and the earliest where samples are mostly real words
         (at step 750 about 45% of sampled words are, so the samples claim could not hold yet).
         """
-        return cls(train=TrainConfig(max_steps=1000, lr_decay_steps=REFERENCE_SCHEDULE_STEPS))
+        return cls(
+            train=TrainConfig(max_steps=1000, lr_decay_steps=REFERENCE_SCHEDULE_STEPS),
+            speedrun=SpeedrunSection(seeds=0),
+        )
 
     @classmethod
     def tiny(cls) -> GPTNoteConfig:
@@ -78,6 +107,7 @@ class GPTNoteConfig(NoteConfig):
                 checkpoint_interval=15,
             ),
             sample=SampleSection(tokens=200),
+            speedrun=SpeedrunSection(seeds=0),
         )
 
 
@@ -91,6 +121,8 @@ _RECIPE_TRAIN_KEYS = (
     "train.grad_clip",
     "train.betas",
     "train.grad_accum",
+    "train.optimizer",
+    "train.schedule",
 )
 
 
@@ -105,3 +137,35 @@ def baby_recipe_differences(config: GPTNoteConfig) -> list[str]:
     if config.train.decay_steps != REFERENCE_SCHEDULE_STEPS:
         out.append("train.lr_decay_steps")
     return out
+
+
+# --- issue 18: the speedrun recipe against the baby recipe ----------------------------------------
+# The speedrun recipe, tuned on seeds >= 100 only (docs/criteria-log.md, gpt): each ingredient is an
+# option that is off in the baby recipe. ``nngarden train gpt --recipe speedrun`` applies these values.
+SPEEDRUN = {
+    "train.optimizer": "muon",
+    "train.muon_lr": 0.02,
+    "train.lr": 3e-3,
+    "train.min_lr": 0.0,
+    "train.warmup_steps": 50,
+    "train.schedule": "wsd",
+    "train.cooldown": 0.4,
+    "train.max_steps": 600,
+}
+_BABY = flat_keys(GPTNoteConfig.full().to_dict())
+# The baby recipe is the full preset as it is; named with the keys the speedrun changes, so that
+# ``--help`` shows both recipes' values side by side.
+RECIPES = {"baby": {key: _BABY[key] for key in SPEEDRUN}, "speedrun": SPEEDRUN}
+
+# The ingredients the ablation removes one at a time (each back to the baby recipe's values).
+ABLATIONS = {
+    "muon": {"train.optimizer": "adamw"},
+    "wsd": {"train.schedule": "cosine"},
+}
+
+# Evaluation in the comparison: the whole validation split (64-character windows), a few points along
+# each run (the speedrun's also give its time to the target), checkpoints at the end only.
+COMPARISON = {
+    "baby": {"train.eval_batches": 0, "train.eval_interval": 500, "train.checkpoint_interval": 2000},
+    "speedrun": {"train.eval_batches": 0, "train.eval_interval": 100, "train.checkpoint_interval": 2000},
+}
