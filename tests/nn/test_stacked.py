@@ -103,3 +103,39 @@ def test_only_cnns_of_one_config_with_zero_padding_stack():
     circular = CNN1dConfig(kernel_sizes=(3, 3, 3), strides=(1, 1, 1), padding_mode="circular")
     with pytest.raises(ConfigError, match="zero padding"):
         StackedCNN1d([CNN1d(circular)])
+
+
+def test_pruned_networks_stack_with_their_masks_and_train_as_alone():
+    from nngarden.nn.digits_nets import DigitsMLP
+    from nngarden.prune import compression_ratio, prune_model
+
+    def layers_of(model):
+        return list(model.hidden) + [model.classifier]
+
+    def pruned():
+        nets = _nets(DigitsMLP, 2)
+        prune_model(nets[0], 4.0, score="magnitude", ranking="layer")
+        prune_model(nets[1], 8.0, score="magnitude", ranking="global")
+        return nets
+
+    nets, alone = pruned(), pruned()
+    stacked = StackedDense(nets, layers_of=layers_of)
+    x, y = torch.randn(2, 16, 64), torch.randint(0, 10, (2, 16))
+    assert torch.allclose(stacked(x), torch.stack([n(x[i]) for i, n in enumerate(nets)]), atol=1e-6)
+    optimizer = torch.optim.Adam(stacked.parameters(), lr=1e-2)
+    for _ in range(10):
+        out = stacked(x)
+        optimizer.zero_grad()
+        sum(F.cross_entropy(out[i], y[i]) for i in range(2)).backward()
+        optimizer.step()
+    for i, net in enumerate(alone):
+        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+        for _ in range(10):
+            opt.zero_grad()
+            F.cross_entropy(net(x[i]), y[i]).backward()
+            opt.step()
+    stacked.write_back(nets)
+    for a, b in zip(nets, alone):
+        assert torch.allclose(a(x[0]), b(x[0]), atol=1e-5)
+        assert compression_ratio(a) == pytest.approx(compression_ratio(b))
+    assert compression_ratio(nets[1]) == pytest.approx(8.0, rel=0.01)  # masked weights stayed zero

@@ -55,6 +55,17 @@ def test_widths_for_compression_reach_about_the_target():
         shrink_mlp(DigitsMLP(), (301, 100))
 
 
+def test_widths_for_compression_round_to_a_multiple():
+    count = lambda ws: mlp_param_count(512, ws, 512)  # noqa: E731
+    for c in (2.0, 2.8284, 4.0, 32.0):
+        widths = widths_for_compression(count, (2048, 2048), c, multiple=8)
+        assert all(w % 8 == 0 and w >= 8 for w in widths)
+        assert count((2048, 2048)) / count(widths) >= c  # at most the target's parameters
+    assert widths_for_compression(count, (2048, 2048), 1e6, multiple=8) == (8, 8)
+    with pytest.raises(ConfigError, match="multiple"):
+        widths_for_compression(count, (2048, 2048), 2.0, multiple=0)
+
+
 def _gpt(dtype=torch.float64):
     torch.manual_seed(0)
     g = GPT(GPTConfig(vocab_size=23, block_size=12, n_layer=2, n_head=4, n_embd=32)).to(dtype)

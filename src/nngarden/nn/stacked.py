@@ -46,25 +46,44 @@ def dense_layers(model: nn.Module) -> list[nn.Linear]:
 
 
 class StackedDense(nn.Module):
-    """M dense networks of one shape: ``forward(x)`` maps (M, B, in) to (M, B, out), member by member."""
+    """M dense networks of one shape: ``forward(x)`` maps (M, B, in) to (M, B, out), member by member.
 
-    def __init__(self, models: Sequence[nn.Module]):
+    ``layers_of(model)`` lists a network's Linear layers in order, with ReLU between them and nothing
+    else (default: :func:`dense_layers`). A layer pruned by ``torch.nn.utils.prune`` (``weight_orig``
+    and ``weight_mask``) stacks its ``weight_orig`` as the parameter and its mask as a buffer, and the
+    forward multiplies them, as the pruned layer does: masked weights get no gradient, stay zero in
+    effect, and ``write_back`` returns the trained ``weight_orig`` to the network.
+    """
+
+    def __init__(self, models: Sequence[nn.Module], layers_of=None):
         super().__init__()
         if not models:
             raise ConfigError("StackedDense needs at least one network")
-        layers = [dense_layers(m) for m in models]
-        shapes = [[tuple(lin.weight.shape) for lin in ls] for ls in layers]
+        layers = [(layers_of or dense_layers)(m) for m in models]
+        shapes = [[tuple(_weight(lin).shape) for lin in ls] for ls in layers]
         if any(s != shapes[0] for s in shapes):
             raise ConfigError(f"StackedDense needs networks of one shape, got {shapes}")
+        self.layers_of = layers_of or dense_layers
+        depth = len(shapes[0])
         with torch.no_grad():
             self.weights = nn.ParameterList(
-                nn.Parameter(torch.stack([ls[j].weight.transpose(0, 1) for ls in layers]).contiguous())
-                for j in range(len(shapes[0]))
+                nn.Parameter(torch.stack([_weight(ls[j]).transpose(0, 1) for ls in layers]).contiguous())
+                for j in range(depth)
             )
             self.biases = nn.ParameterList(
                 nn.Parameter(torch.stack([ls[j].bias for ls in layers])[:, None, :].clone())
-                for j in range(len(shapes[0]))
+                for j in range(depth)
             )
+        self.masked = [any(_mask(ls[j]) is not None for ls in layers) for j in range(depth)]
+        for j in range(depth):
+            if self.masked[j]:
+                masks = [
+                    _mask(ls[j]) if _mask(ls[j]) is not None else torch.ones_like(_weight(ls[j]))
+                    for ls in layers
+                ]
+                self.register_buffer(
+                    f"mask{j}", torch.stack([m.detach().transpose(0, 1) for m in masks]).contiguous()
+                )
 
     @property
     def members(self) -> int:
@@ -75,18 +94,28 @@ class StackedDense(nn.Module):
             raise ValueError(f"input must be (members={self.members}, batch, features), got {tuple(x.shape)}")
         last = len(self.weights) - 1
         for j, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b, x, w)
+            x = torch.baddbmm(b, x, w * getattr(self, f"mask{j}") if self.masked[j] else w)
             if j < last:
                 x = F.relu(x)
         return x
 
     @torch.no_grad()
     def write_back(self, models: Sequence[nn.Module]) -> None:
-        """Copy each member's weights into the corresponding network (same order as built)."""
+        """Copy each member's weights into the corresponding network (same order as built); a pruned
+        layer receives them in ``weight_orig`` and keeps its mask."""
         for i, model in enumerate(models):
-            for lin, w, b in zip(dense_layers(model), self.weights, self.biases):
-                lin.weight.copy_(w[i].transpose(0, 1))
+            for lin, w, b in zip(self.layers_of(model), self.weights, self.biases):
+                _weight(lin).copy_(w[i].transpose(0, 1))
                 lin.bias.copy_(b[i, 0])
+
+
+def _weight(layer: nn.Linear) -> torch.Tensor:
+    """The trainable weight: ``weight_orig`` of a layer pruned by torch.nn.utils.prune, else ``weight``."""
+    return getattr(layer, "weight_orig", layer.weight)
+
+
+def _mask(layer: nn.Linear) -> torch.Tensor | None:
+    return getattr(layer, "weight_mask", None)
 
 
 class StackedCNN1d(nn.Module):

@@ -8,6 +8,7 @@ left; theoretical speedup = dense multiply-adds / multiply-adds with non-zero we
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -135,3 +136,38 @@ def measured_speedups(
     out = {f"{k}_seconds": v for k, v in med.items()}
     out.update({k: med["dense"] / med[k] for k in others})
     return out
+
+
+def interleaved_latencies(
+    models: dict[str, nn.Module],
+    example: torch.Tensor,
+    rounds: int = 5,
+    threads: int = 1,
+    min_run_time: float = 0.1,
+    clock: str = "wall",
+) -> dict[str, list[float]]:
+    """Median seconds of one forward pass of every model in each of ``rounds`` rounds.
+
+    A round times every model once, starting one place further along the list each round, so a slow
+    spell of the machine (or a warming cache) falls on all models alike rather than on whichever comes
+    first: the ratio of two models within a round is a paired measurement, and the rounds give its
+    spread.
+    """
+    names = list(models)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            times[name].append(measure_latency(models[name], example, threads, min_run_time, clock))
+    return times
+
+
+def fitted_overhead(macs: list[float], seconds: list[float]) -> tuple[float, float]:
+    """(seconds per call, seconds per multiply-add) of the least-squares line seconds = a + b * macs.
+
+    The intercept is what a forward pass costs whatever its arithmetic (Python, dispatch, memory
+    allocation): it caps the speedup of a smaller model at (a + b macs_dense) / a however small it gets.
+    """
+    if len(macs) < 2 or len(set(macs)) < 2:
+        raise ValueError("fitted_overhead needs at least two different multiply-add counts")
+    slope, intercept = np.polyfit(np.asarray(macs, dtype=float), np.asarray(seconds, dtype=float), 1)
+    return float(intercept), float(slope)

@@ -27,10 +27,15 @@ DETERMINISTIC = (
 )
 
 
+# compression ratios 2 to 32 in steps of sqrt(2) (rounded to 4 decimals, so 4, 8, 16, 32 are exact)
+RATIO_GRID = tuple(round(2 ** (1 + k / 2), 4) for k in range(9))
+FINETUNE_BUDGETS = (0, 1, 3, 10)  # fine-tuning epochs at which accuracy is also read (a budget curve)
+
+
 @dataclass
 class PruningConfig(NoteConfig):
     seeds: int = option(3, "dense models (seeds); every strategy starts from each", low=1)
-    ratios: tuple[float, ...] = option((2.0, 4.0, 8.0, 16.0, 32.0), "target compression ratios", low=1.0)
+    ratios: tuple[float, ...] = option(RATIO_GRID, "target compression ratios", low=1.0)
     strategies: tuple[str, ...] = option(STRATEGIES, "strategies to compare", choices=None)
     epochs: int = option(30, "dense training epochs", low=1)
     finetune_epochs: int = option(10, "fine-tuning epochs after pruning (0: none)", low=0)
@@ -61,6 +66,21 @@ class PruningConfig(NoteConfig):
     latency_min_time: float = option(
         0.1, "seconds per torch.utils.benchmark measurement", low=0.0, low_open=True
     )
+    speed_sizes: tuple[int, ...] = option(
+        (512, 2048, 2048, 512),
+        "the compute-bound MLP timed for real-speedup: inputs, hidden widths, outputs",
+        low=1,
+    )
+    speed_batch: int = option(256, "batch of the compute-bound MLP's timing", low=1)
+    speed_rounds: int = option(
+        5, "interleaved timing rounds of the compute-bound MLP (each times every variant once)", low=2
+    )
+    speed_min_time: float = option(
+        0.05, "seconds per torch.utils.benchmark measurement of the compute-bound MLP", low=0.0, low_open=True
+    )
+    width_multiple: int = option(
+        8, "structured widths of the timed models rounded to multiples of this", low=1
+    )
     gpt_steps: int = option(0, "training steps of the character GPT (0: skip the GPT part)", low=0)
     gpt_layers: int = option(2, "GPT blocks", low=1)
     gpt_embd: int = option(64, "GPT width", low=8)
@@ -86,7 +106,7 @@ class PruningConfig(NoteConfig):
     def tiny(cls):
         return cls(
             seeds=1,
-            ratios=(2.0, 8.0),
+            ratios=(2.0, 4.0, 8.0, 32.0),
             epochs=3,
             finetune_epochs=1,
             n_train=300,
@@ -100,6 +120,10 @@ class PruningConfig(NoteConfig):
             latency_repeats=1,
             latency_min_time=0.01,
             latency_batch=32,
+            speed_sizes=(64, 256, 256, 64),
+            speed_batch=32,
+            speed_rounds=2,
+            speed_min_time=0.01,
             iterative_rounds=2,
             gpt_steps=5,
             gpt_layers=1,
@@ -112,7 +136,9 @@ class PruningConfig(NoteConfig):
 
     @classmethod
     def quick(cls):
-        return cls(seeds=3, gpt_steps=150)
+        # 4 seeds: what the CPU budget allows (about 12 s a seed, the masked models fine-tuned as one
+        # stack, beside 25 s of timing, GPT and set-up) with a quarter of the 120 s left for load
+        return cls(seeds=4, gpt_steps=150, latency_min_time=0.02)
 
     @classmethod
     def full(cls):
@@ -120,7 +146,9 @@ class PruningConfig(NoteConfig):
             seeds=5,
             iterative_rounds=4,
             latency_repeats=5,
-            latency_min_time=0.2,
+            latency_min_time=0.1,
+            speed_rounds=10,
+            speed_min_time=0.1,
             gpt_steps=600,
             gpt_embd=128,
             gpt_chars=1_000_000,

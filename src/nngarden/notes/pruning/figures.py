@@ -6,8 +6,8 @@ import numpy as np
 
 from ...plotting import figure
 from . import SPEEDUP
-from .claims import summarise
-from .config import DETERMINISTIC
+from .claims import per_seed, summarise
+from .config import DETERMINISTIC, FINETUNE_BUDGETS
 
 
 def _band(ax, table: dict, name: str, ratios, phase: str, label: str) -> None:
@@ -40,7 +40,7 @@ def accuracy_vs_compression(cfg, table, dense_mean, ctx, figures) -> None:
 
 
 def layer_density(cfg, table, ctx, figures) -> None:
-    ratio = 16.0 if 16.0 in cfg.ratios else max(cfg.ratios)  # high enough for one threshold to starve
+    ratio = 32.0 if 32.0 in cfg.ratios else max(cfg.ratios)  # layer-collapse: one threshold starves
     shown = [s for s in DETERMINISTIC if (s, ratio) in table]  # the ranked ones; random is uniform
     if not shown:
         return
@@ -63,28 +63,39 @@ def layer_density(cfg, table, ctx, figures) -> None:
 
 
 def _measured_against_theory(ax, speed: dict) -> None:
-    rows = speed["rows"]
-    for (arch, kind), marker in (
-        (("mlp", "structured"), "o"),
-        (("cnn", "structured"), "s"),
-        (("mlp", "masked"), "x"),
-        (("cnn", "masked"), "+"),
-    ):
-        points = [(r["theoretical"], r["measured"]) for r in rows if r["arch"] == arch and r["kind"] == kind]
-        if points:
-            ax.plot(*zip(*points), marker=marker, ls="-", label=f"{arch} {kind}")
-    top, fraction = max(r["theoretical"] for r in rows), SPEEDUP["min_measured_fraction"]
+    """Measured against theoretical speedup for every timed family, with the speedup the fitted
+    per-call overhead allows a structured model (dotted, same colour)."""
+    styles = {"wide": "C0", "mlp": "C1", "cnn": "C2"}
+    for arch, family in speed["families"].items():
+        color = styles.get(arch, "C3")
+        label = f"{arch} ({1e3 * family['dense_seconds']:.2g} ms dense)"
+        for kind, marker, ls in (("structured", "o", "-"), ("masked", "x", "--")):
+            points = sorted((r["theoretical"], r["measured"]) for r in family["rows"] if r["kind"] == kind)
+            if points:
+                ax.plot(*zip(*points), marker=marker, ls=ls, color=color, label=f"{label} {kind}")
+        a, b, dense_macs = family["overhead_seconds"], family["seconds_per_mac"], family["dense_macs"]
+        capped = sorted(
+            (r["theoretical"], (a + b * dense_macs) / (a + b * r["macs"]))
+            for r in family["rows"]
+            if r["kind"] == "structured"
+        )
+        if capped:
+            ax.plot(
+                *zip(*capped),
+                ls=":",
+                color=color,
+                lw=1,
+                label=f"{arch}: overhead-capped ({1e3 * a:.2g} ms/call)",
+            )
+    top, fraction = max(r["theoretical"] for r in speed["rows"]), SPEEDUP["min_measured_fraction"]
     ax.plot([1, top], [1, top], "k--", lw=1, label="measured = theoretical")
     ax.plot([1, top], [fraction, fraction * top], "k:", lw=1, label=f"{fraction:g} x theoretical")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
     ax.set_xlabel("theoretical speedup (dense / non-zero multiply-adds)")
     ax.set_ylabel(f"measured speedup (latency ratio, {speed['clock']} clock)")
-    ax.set_title(
-        f"batch {speed['batch']}, {speed['threads']} thread, load average {speed['load_average']:.1f}",
-        fontsize=9,
-    )
-    ax.legend(fontsize=7)
+    ax.set_title(f"{speed['threads']} thread, load average {speed['load_average']:.1f}", fontsize=9)
+    ax.legend(fontsize=5.5)
 
 
 def _accuracy_against_speedup(ax, cfg, table, speed, dense_mean) -> None:
@@ -105,6 +116,30 @@ def _accuracy_against_speedup(ax, cfg, table, speed, dense_mean) -> None:
     ax.set_ylabel("test accuracy after fine-tuning (%)")
     ax.set_title("accuracy against theoretical and measured speedup")
     ax.legend(fontsize=7)
+
+
+def finetune_budget(cfg, results, dense_mean, ctx, figures) -> None:
+    """Accuracy against fine-tuning epochs (0 = right after pruning), mean over seeds, at 8x and 32x."""
+    shown = [r for r in (8.0, 32.0) if r in cfg.ratios]
+    if not shown or cfg.finetune_epochs < 1:
+        return
+    with figure(ctx, "finetune_budget.png", figures, ncols=len(shown), size=(5.5 * len(shown), 4)) as (
+        fig,
+        axes,
+    ):
+        for ax, ratio in zip(np.atleast_1d(axes), shown):
+            for s in cfg.strategies:
+                curves = per_seed(results, s, ratio, "curve")
+                if curves:
+                    mean = np.mean(np.array([c[: cfg.finetune_epochs + 1] for c in curves]), axis=0)
+                    ax.plot(range(len(mean)), mean, marker=".", label=s)
+            ax.axhline(dense_mean, color="k", ls="--", lw=1, label="dense")
+            ax.set_xticks([b for b in FINETUNE_BUDGETS if b <= cfg.finetune_epochs])
+            ax.set_xlabel("fine-tuning epochs (Adam, 1e-3)")
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title(f"{ratio:g}x: accuracy against fine-tuning budget ({cfg.seeds} seeds)")
+            ax.set_ylim(0, 100)
+        np.atleast_1d(axes)[0].legend(fontsize=7)
 
 
 def schedules(cfg, table, dense_mean, ctx, figures) -> None:
@@ -147,6 +182,7 @@ def draw(cfg, results, ctx) -> list[str]:
     with figure(ctx, "speedup.png", figures, ncols=2, size=(11, 4.2)) as (fig, axes):
         _measured_against_theory(axes[0], results["speed"])
         _accuracy_against_speedup(axes[1], cfg, table, results["speed"], dense_mean)
+    finetune_budget(cfg, results, dense_mean, ctx, figures)
     schedules(cfg, table, dense_mean, ctx, figures)
     if results["gpt"]:
         gpt_perplexity(results["gpt"], ctx, figures)
