@@ -6,6 +6,7 @@ import pytest
 
 from nngarden.stats import (
     corrected_resampled_t,
+    fisher_z_difference,
     fisher_z_interval,
     interval_evidence,
     on_side,
@@ -64,3 +65,15 @@ def test_a_slope_interval_and_the_verdict_rule():
     assert interval_evidence("slope", noisy, "n_items") == {
         "slope": noisy.estimate, "slope_low": noisy.low, "slope_high": noisy.high, "n_items": 5,
     }  # fmt: skip
+
+
+def test_a_fisher_z_difference_of_independent_correlations():
+    # atanh(0.6) - atanh(0.4) = 0.693147 - 0.423649 = 0.269498; se = sqrt(1/97 + 1/197)
+    out = fisher_z_difference(0.6, 100, 0.4, 200)
+    half = 1.959964 * math.sqrt(1 / 97 + 1 / 197)
+    assert out.estimate == pytest.approx(0.269498, abs=1e-5) and out.n == 100
+    assert (out.low, out.high) == (
+        pytest.approx(0.269498 - half, abs=1e-5),
+        pytest.approx(0.269498 + half, abs=1e-5),
+    )
+    assert math.isnan(fisher_z_difference(1.0, 10, 0.5, 10).low)

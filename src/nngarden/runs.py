@@ -484,6 +484,7 @@ def _rejudge_run(note, run_dir: Path) -> dict[str, Any]:
         raise RuntimeError(f"note {note.slug} broke the findings contract: " + "; ".join(problems))
     # the new figures folder is swapped in whole, then findings.json is replaced atomically
     old_figures = run_dir / f".figures-old-{os.getpid()}"
+    (run_dir / fresh).mkdir(exist_ok=True)  # a run that drew no figure (e.g. its data was missing)
     if (run_dir / "figures").exists():
         os.replace(run_dir / "figures", old_figures)
     os.replace(run_dir / fresh, run_dir / "figures")

@@ -10,7 +10,8 @@ otherwise, a straddle included (:func:`on_side`). The interval follows the evide
 - a proportion of items: Wilson's score interval (:func:`wilson_interval`);
 - two readers on the same items (right/wrong each): the paired difference of proportions with its
   Wald interval and McNemar's test (:func:`paired_proportions`);
-- a correlation: Fisher's z interval (:func:`fisher_z_interval`);
+- a correlation: Fisher's z interval (:func:`fisher_z_interval`), and two correlations from independent
+  samples: the difference of their z values (:func:`fisher_z_difference`);
 - a fitted slope: the least-squares standard error with n - 2 degrees of freedom (:func:`slope_interval`).
 
 :func:`interval_evidence` names the numbers as the garden shows them: ``x``, ``x_low``, ``x_high`` and
@@ -119,7 +120,9 @@ def wilson_interval(successes: int, n: int, level: float = LEVEL) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, "Wilson interval")
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends, not rounding residue
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(p, low, high, n, "Wilson interval")
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,16 @@ def fisher_z_interval(r: float, n: int, level: float = LEVEL) -> Interval:
     z = math.atanh(r)
     half = _scipy.norm.ppf(0.5 + level / 2) / math.sqrt(n - 3)
     return Interval(r, math.tanh(z - half), math.tanh(z + half), n, "Fisher z interval")
+
+
+def fisher_z_difference(r1: float, n1: int, r2: float, n2: int, level: float = LEVEL) -> Interval:
+    """atanh(r1) - atanh(r2) for correlations from two independent samples, with its normal interval
+    (variance 1/(n1 - 3) + 1/(n2 - 3)); on Fisher's z scale, ``n`` the smaller sample."""
+    if min(n1, n2) <= 3 or not (-1 < r1 < 1 and -1 < r2 < 1):
+        return _nan_interval(min(n1, n2), "Fisher z difference")
+    diff = math.atanh(r1) - math.atanh(r2)
+    half = _scipy.norm.ppf(0.5 + level / 2) * math.sqrt(1 / (n1 - 3) + 1 / (n2 - 3))
+    return Interval(diff, diff - half, diff + half, min(n1, n2), "Fisher z difference")
 
 
 def slope_interval(x: Sequence[float], y: Sequence[float], level: float = LEVEL) -> Interval:

@@ -8,6 +8,7 @@ from nngarden.data.grammar import (
     PLACES,
     SENSES,
     TRANSITIVE,
+    control_heads,
     generate_sentences,
     right_branching,
     sense_uses,
@@ -69,12 +70,29 @@ def test_splits_are_reproducible_and_differ():
 
 def test_sense_uses_share_no_cue_word_between_training_and_test():
     train, test = sense_uses("train"), sense_uses("test")
-    assert len(test) == len(train) == 96  # 6 words x 2 senses x 2 frames x 4 cues
-    for word, senses in SENSES.items():
-        for _, _, _, train_cues, test_cues in senses:
-            assert not set(train_cues) & set(test_cues)
-        for use in test:
-            if use.word == word:
-                assert use.words[use.position] == word
+    assert len(test) == len(train) == 240  # 6 words x 2 senses x 4 frames x 5 cues
+    assert len({" ".join(u.words) for u in test}) == 240  # distinct uses
+    train_cues = {cue for senses in SENSES.values() for sense in senses for cue in sense[3]}
+    test_cues = {cue for senses in SENSES.values() for sense in senses for cue in sense[4]}
+    train_words = {w for use in train for w in use.words}
+    test_words = {w for use in test for w in use.words}
+    assert not test_cues & train_words  # across words too: "lake" cannot cue bass in training and
+    assert not train_cues & test_words  # bank at test
+    for use in train + test:
+        assert use.words.count(use.word) == 1 and use.words[use.position] == use.word
     counts = np.bincount([u.sense for u in test])
     assert counts[0] == counts[1]
+    assert {(u.frame, u.cue) for u in test} == {(f, c) for f in range(4) for c in range(5)}
+
+
+def test_the_control_tree_depends_on_word_types_only():
+    words = "the old dog that the cat sees barks".split()
+    heads = control_heads(words, seed=3)
+    depths(heads)  # one tree
+    assert heads[-1] == -1 and heads[0] == len(words) - 1
+    assert all(h in (0, len(words) - 1) for h in heads[1:-1])
+    again = control_heads("a cat sees the old barks that dog".split(), seed=3)
+    # a word type keeps its behaviour (first or last word) wherever it stands
+    assert (heads[1] == 0) == (again[4] == 0)  # "old"
+    assert control_heads(words, seed=3) == heads
+    assert any(control_heads(words, seed=s) != heads for s in range(10))

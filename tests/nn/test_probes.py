@@ -118,3 +118,14 @@ def test_probes_trained_on_vectors_that_embed_known_trees_recover_them():
         predicted_depths = depth_probe(data.vectors).numpy()
     roots = [root_correct(predicted_depths[i, : len(p)], p) for i, p in enumerate(trees)]
     assert np.mean(roots) > 0.95
+
+
+def test_the_distance_probe_equals_the_squared_norm_of_projected_differences():
+    torch.manual_seed(3)
+    probe = DistanceProbe(12, rank=5)
+    h = torch.randn(4, 7, 12, dtype=torch.float64)
+    probe.double()
+    z = h @ probe.proj.T
+    direct = ((z.unsqueeze(2) - z.unsqueeze(1)) ** 2).sum(-1)
+    assert torch.allclose(probe(h), direct, atol=1e-12)
+    assert probe(h).diagonal(dim1=1, dim2=2).abs().max() < 1e-12  # a word is at distance 0 from itself

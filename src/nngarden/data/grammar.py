@@ -21,7 +21,7 @@ roof") modifies the noun before it; "in/near/behind" + a place modifies the verb
 
 Word senses: for each ambiguous word (bank, bat, bass, crane, pitcher, seal) and each of its two
 senses, sentence frames and cue words fix the sense; frames and cue words are split between training
-and test, so a test sentence shares no cue word with any training sentence.
+and test, so a test sentence shares no cue word with any training sentence (240 uses per split).
 
 Everything is a pure function of a seed.
 """
@@ -207,55 +207,99 @@ def right_branching(n: int) -> list[int]:
 # --- word senses --------------------------------------------------------------------------------------
 
 # word -> (sense name, training frames, test frames, training cues, test cues) for each of two senses.
-# "{w}" is the ambiguous word, "{c}" a cue word of the same sense and split.
+# "{w}" is the ambiguous word, "{c}" a cue word of the same sense and split. Four frames and five cues
+# per sense and split: 6 words x 2 senses x 4 frames x 5 cues = 240 uses per split, enough for a 95%
+# interval on an accuracy near 0.9 to be about +-0.04 wide. No test cue occurs in any training sentence
+# and no training cue in any test sentence (across all words, not only within one).
 SENSES = {
     "bank": (
-        ("river", ("we walked along the {w} of the {c}", "the grass on the {w} was wet from the {c}"),
-         ("a heron stood on the muddy {w} beside the {c}", "they rested on the {w} and watched the {c}"),
-         ("river", "stream", "creek", "flood"), ("lake", "canal", "current", "tide")),
-        ("money", ("she opened an account at the {w} to keep her {c}", "the {w} lent him the {c}"),
-         ("he asked the {w} for a {c} last week", "the {w} charged a fee on every {c}"),
-         ("savings", "loan", "cash", "salary"), ("mortgage", "deposit", "cheque", "credit")),
+        ("river",
+         ("we walked along the {w} of the {c}", "the grass on the {w} was wet from the {c}",
+          "ducks nested on the {w} of the {c}", "the {w} of the {c} was steep and muddy"),
+         ("a heron stood on the muddy {w} beside the {c}", "they rested on the {w} and watched the {c}",
+          "the {w} sloped gently down to the {c}", "reeds grew thick along the {w} near the {c}"),
+         ("river", "stream", "creek", "flood", "brook"), ("lagoon", "canal", "current", "tide", "rapids")),
+        ("money",
+         ("she opened an account at the {w} to keep her {c}", "the {w} lent him the {c}",
+          "he went to the {w} to ask about his {c}", "the {w} kept his {c} safe"),
+         ("he asked the {w} for a {c} last week", "the {w} charged a fee on every {c}",
+          "the {w} approved her {c} on monday", "a clerk at the {w} handled the {c}"),
+         ("savings", "loan", "cash", "salary", "money"),
+         ("mortgage", "deposit", "cheque", "credit", "transfer")),
     ),
     "bat": (
-        ("animal", ("a {w} flew out of the {c} at dusk", "the {w} hung upside down in the {c}"),
-         ("we saw a {w} hunting {c} in the dark", "the little {w} slept all day near the {c}"),
-         ("cave", "attic", "barn", "roof"), ("moths", "insects", "mosquitoes", "beetles")),
-        ("sport", ("he swung the {w} and hit the {c}", "she bought a new {w} for {c}"),
-         ("the player gripped the {w} before the {c}", "a wooden {w} leaned against the {c}"),
-         ("ball", "cricket", "baseball", "pitch"), ("innings", "umpire", "wicket", "match")),
+        ("animal",
+         ("a {w} flew out of the {c} at dusk", "the {w} hung upside down in the {c}",
+          "a {w} lived in the dark {c}", "the {w} returned to the {c} before sunrise"),
+         ("we saw a {w} hunting {c} in the dark", "the little {w} slept all day near the {c}",
+          "a {w} chased {c} through the night", "the hungry {w} ate many {c}"),
+         ("cave", "attic", "barn", "roof", "tunnel"), ("moths", "insects", "mosquitoes", "beetles", "gnats")),
+        ("sport",
+         ("he swung the {w} and hit the {c}", "she bought a new {w} for {c}",
+          "he gripped the {w} and waited for the {c}", "the {w} was made for {c}"),
+         ("the player gripped the {w} before the {c}", "a wooden {w} leaned against the {c}",
+          "the {w} cracked during the {c}", "she carried her {w} to the {c}"),
+         ("ball", "cricket", "baseball", "pitch", "softball"),
+         ("innings", "umpire", "wicket", "match", "tournament")),
     ),
     "bass": (
-        ("fish", ("he caught a large {w} in the {c}", "the {w} swam slowly through the {c}"),
-         ("we grilled the {w} we pulled from the {c}", "a {w} took the bait near the {c}"),
-         ("lake", "pond", "river", "net"), ("reeds", "dock", "shallows", "hook")),
-        ("music", ("she played the {w} in the {c}", "the {w} was too loud in the {c}"),
-         ("he tuned his {w} before the {c}", "the deep {w} filled the {c}"),
-         ("band", "orchestra", "song", "concert"), ("rehearsal", "studio", "melody", "choir")),
+        ("fish",
+         ("he caught a large {w} in the {c}", "the {w} swam slowly through the {c}",
+          "a hungry {w} hid in the {c}", "we found a {w} in the {c} this morning"),
+         ("we grilled the {w} we pulled from the {c}", "a {w} took the bait near the {c}",
+          "the {w} jumped out of the {c}", "a striped {w} rested under the {c}"),
+         ("lake", "pond", "river", "net", "reservoir"), ("reeds", "dock", "shallows", "bay", "inlet")),
+        ("music",
+         ("she played the {w} in the {c}", "the {w} was too loud in the {c}",
+          "he practised the {w} for the {c}", "the {w} player joined the {c}"),
+         ("he tuned his {w} before the {c}", "the deep {w} filled the {c}",
+          "she plugged her {w} into the amplifier at the {c}", "the {w} line carried the {c}"),
+         ("band", "orchestra", "song", "concert", "quartet"),
+         ("rehearsal", "studio", "melody", "choir", "gig")),
     ),
     "crane": (
-        ("bird", ("a {w} waded through the {c}", "the {w} spread its wings over the {c}"),
-         ("we watched a {w} catch a {c}", "the white {w} built a nest in the {c}"),
-         ("marsh", "wetland", "swamp", "feathers"), ("frog", "reeds", "fish", "meadow")),
-        ("machine", ("the {w} lifted the steel {c}", "a tall {w} stood over the {c}"),
-         ("the operator moved the {w} toward the {c}", "the {w} dropped a {c} onto the truck"),
-         ("beam", "building", "construction", "girder"), ("container", "scaffold", "dock", "cargo")),
+        ("bird",
+         ("a {w} waded through the {c}", "the {w} spread its wings over the {c}",
+          "a grey {w} landed in the {c}", "the {w} stood on one leg in the {c}"),
+         ("we watched a {w} hunt in the {c}", "the white {w} built a nest in the {c}",
+          "a {w} flew low over the {c}", "the tall {w} fed near the {c}"),
+         ("marsh", "wetland", "swamp", "bog", "pond"), ("reeds", "meadow", "estuary", "shore", "lagoon")),
+        ("machine",
+         ("the {w} lifted the steel {c}", "a tall {w} stood over the {c}",
+          "the {w} swung the heavy {c} into place", "workers watched the {w} raise the {c}"),
+         ("the operator moved the {w} toward the {c}", "the {w} dropped a {c} onto the truck",
+          "the {w} loaded the {c} onto the ship", "a huge {w} hoisted the {c}"),
+         ("beam", "girder", "pipe", "panel", "frame"), ("container", "scaffold", "cargo", "crate", "pallet")),
     ),
     "pitcher": (
-        ("jug", ("she poured water from the {w} into the {c}", "the {w} of {c} sat on the table"),
-         ("he filled the {w} with {c}", "a glass {w} of {c} stood by the bed"),
-         ("glass", "cup", "lemonade", "milk"), ("juice", "bowl", "tea", "mug")),
-        ("player", ("the {w} threw the {c} to the batter", "our {w} won the {c}"),
-         ("the {w} stared at the {c} and waited", "a tired {w} left the {c}"),
-         ("ball", "game", "mound", "strike"), ("catcher", "inning", "stadium", "league")),
+        ("jug",
+         ("she poured {c} from the {w} into a glass", "the {w} of {c} sat on the table",
+          "he filled the {w} with cold {c}", "a {w} full of {c} stood on the counter"),
+         ("he filled the {w} with {c}", "a glass {w} of {c} stood by the bed",
+          "she refilled the {w} with fresh {c}", "the {w} of {c} was almost empty"),
+         ("lemonade", "milk", "water", "wine", "cider"), ("juice", "tea", "cream", "syrup", "punch")),
+        ("player",
+         ("the {w} threw the {c} to the batter", "the {w} practised his {c} all week",
+          "the coach told the {w} to throw a {c}", "the young {w} threw one more {c}"),
+         ("the {w} stared at the {c} and waited", "a tired {w} walked to the {c}",
+          "the {w} nodded toward the {c}", "the relief {w} came from the {c}"),
+         ("ball", "curveball", "strike", "fastball", "slider"),
+         ("catcher", "dugout", "bullpen", "umpire", "mound")),
     ),
     "seal": (
-        ("animal", ("a {w} lay on the rocks by the {c}", "the {w} dived into the {c}"),
-         ("we saw a {w} chasing {c} near the shore", "the young {w} slept on the {c}"),
-         ("sea", "beach", "ocean", "waves"), ("fish", "ice", "harbour", "coast")),
-        ("stamp", ("the king pressed his {w} into the {c}", "a wax {w} closed the {c}"),
-         ("the clerk checked the {w} on the {c}", "she broke the {w} of the {c}"),
-         ("letter", "wax", "envelope", "scroll"), ("document", "charter", "decree", "parcel")),
+        ("animal",
+         ("a {w} lay on the rocks by the {c}", "the {w} dived into the {c}",
+          "a grey {w} swam far out into the {c}", "the {w} barked at the edge of the {c}"),
+         ("we saw a {w} sleeping on the {c} near the shore", "the young {w} slept on the {c}",
+          "a {w} rested on the {c} in the sun", "the fat {w} crawled across the {c}"),
+         ("sea", "ocean", "waves", "surf", "water"), ("ice", "pebbles", "sand", "floe", "shingle")),
+        ("stamp",
+         ("the king pressed his {w} onto the {c}", "a wax {w} closed the {c}",
+          "the royal {w} was stamped on the {c}", "the {w} on the {c} was red"),
+         ("the clerk checked the {w} on the {c}", "she broke the {w} of the {c}",
+          "the official {w} made the {c} valid", "a red {w} marked the {c}"),
+         ("letter", "envelope", "scroll", "treaty", "certificate"),
+         ("document", "charter", "decree", "contract", "deed")),
     ),
 }  # fmt: skip
 
@@ -266,6 +310,8 @@ class SenseUse:
     sense: int  # 0 or 1
     words: list[str]  # the sentence, split on spaces
     position: int  # where the ambiguous word stands
+    frame: int = 0  # which frame of its sense and split
+    cue: int = 0  # which cue word of its sense and split
 
 
 def sense_uses(split: str) -> list[SenseUse]:
@@ -276,8 +322,28 @@ def sense_uses(split: str) -> list[SenseUse]:
     uses = []
     for word, senses in SENSES.items():
         for sense, (_, train_frames, test_frames, train_cues, test_cues) in enumerate(senses):
-            for frame in test_frames if test else train_frames:
-                for cue in test_cues if test else train_cues:
+            for f, frame in enumerate(test_frames if test else train_frames):
+                for c, cue in enumerate(test_cues if test else train_cues):
                     words = frame.format(w=word, c=cue).split()
-                    uses.append(SenseUse(word, sense, words, words.index(word)))
+                    uses.append(SenseUse(word, sense, words, words.index(word), f, c))
     return uses
+
+
+# --- a control task (Hewitt and Liang 2019) ---------------------------------------------------------
+
+
+def control_heads(words: list[str], seed: int = 0) -> list[int]:
+    """A tree fixed by the word types alone, not by the syntax: the last word is the root, the first
+    word hangs under it, and every other word hangs under the first or the last word, as a coin
+    flipped once per word type (and seed) decides. A probe that memorises word identity can learn it,
+    so a probe's accuracy on it measures what the probe alone can do (its selectivity is the gap)."""
+    import zlib
+
+    n = len(words)
+    if n == 1:
+        return [-1]
+    heads = [n - 1] * (n - 1) + [-1]
+    for i in range(1, n - 1):
+        if zlib.crc32(f"{seed}:{words[i]}".encode()) % 2:  # stable across runs, unlike hash()
+            heads[i] = 0
+    return heads

@@ -139,12 +139,18 @@ def make_task(name: str, num_graphs: int, min_size: int, max_size: int, rng: np.
     return TASKS[name](num_graphs, min_size, max_size, rng)
 
 
-def solved_fraction(logits: GraphBatch, targets: GraphBatch) -> tuple[float, float]:
-    """(fraction of graphs with every node and edge right, fraction of nodes right); logits > 0 is "yes"."""
+def solved_graphs(logits: GraphBatch, targets: GraphBatch) -> torch.Tensor:
+    """(G,) bool: which graphs have every node and edge right; logits > 0 is "yes"."""
     node_wrong = ((logits.nodes > 0).float() != targets.nodes).any(dim=1).float()  # (N,)
     edge_wrong = ((logits.edges > 0).float() != targets.edges).any(dim=1).float()  # (E,)
     g = targets.num_graphs
     wrong = torch.zeros(g).index_add(0, targets.node_graph(), node_wrong) + torch.zeros(g).index_add(
         0, targets.edge_graph(), edge_wrong
     )
-    return float((wrong == 0).float().mean()), float(1 - node_wrong.mean())
+    return wrong == 0
+
+
+def solved_fraction(logits: GraphBatch, targets: GraphBatch) -> tuple[float, float]:
+    """(fraction of graphs with every node and edge right, fraction of nodes right); logits > 0 is "yes"."""
+    node_wrong = ((logits.nodes > 0).float() != targets.nodes).any(dim=1).float()  # (N,)
+    return float(solved_graphs(logits, targets).float().mean()), float(1 - node_wrong.mean())

@@ -31,11 +31,16 @@ ORDER = (
     "transformers",
     "gpt",
     "bert",
+    "bert-geometry",
     "seq2seq-attention",
     "gradient-flow",
     "inductive-bias",
     "pruning",
     "matrix-completion",
+    "sequence-models",
+    "captioning",
+    "feature-engineering",
+    "bert-geometry",
 )
 
 

@@ -45,15 +45,19 @@ def _divergence(ratio=1.1, p2_t_div=math.inf):
     return {"runs": {"4": rows}, "p2": p2}
 
 
-def _heavy_ball(cycle=True):
-    xs = [3.3] + [0.6465306122448982, -1.8024489795918377, 2.1159183673469393] * 20
-    if not cycle:
-        xs = [3.3 * 0.5**k for k in range(60)]
-    return {
-        "lr": 1 / 9,
-        "momentum": 4 / 9,
-        "paths": {"heavy ball": xs, "gradient descent": [3.3, 0.0], "Nesterov k/(k+3)": [3.3, 0.0]},
-    }
+def _heavy_ball(cycle=True, converging_start=None):
+    def paths(start):
+        xs = [start] + [0.6465306122448982, -1.8024489795918377, 2.1159183673469393] * 20
+        if not cycle or start == converging_start:
+            xs = [start * 0.5**k for k in range(60)]
+        return {"heavy ball": xs, "gradient descent": [start, 0.0], "Nesterov k/(k+3)": [start, 0.0]}
+
+    return {"lr": 1 / 9, "momentum": 4 / 9, "starts": {f"{s:g}": paths(s) for s in (3.2, 3.3, 3.4)}}
+
+
+def _reddi(adam=(1.0, 0.99, 1.0), amsgrad=(-1.0, -0.99, -0.98), sgd=(-0.99, -1.0, -0.97)):
+    finals = {"Adam": list(adam), "AMSGrad": list(amsgrad), "SGD": list(sgd)}
+    return {"t": [1, 2], "final_x": finals, "paths": {m: [[0.0, x] for x in xs] for m, xs in finals.items()}}
 
 
 def _mlp():
@@ -69,6 +73,7 @@ def results(**parts):
         "same_path": _same_path(),
         "divergence": _divergence(),
         "heavy_ball": _heavy_ball(),
+        "reddi": _reddi(),
         "mlp": _mlp(),
     }
     return {**base, **parts}
@@ -82,6 +87,29 @@ def test_every_claim_holds_on_results_that_meet_its_criterion():
     assert claims["discretization-breaks"].evidence["p4_h0.1_t_div"] == pytest.approx(11.0)
     assert "within 15% of -2/(p-2)" in claims["discretization-breaks"].criterion
     assert "{0.6465, -1.8024, 2.1159} within 0.001" in claims["heavy-ball-cycles"].criterion
+    assert "from each of the 3 starting points" in claims["heavy-ball-cycles"].criterion
+    adam = claims["adam"]
+    assert adam.evidence["n_seeds"] == 3 and "t interval, 2 df" in adam.criterion
+    assert adam.evidence["amsgrad_final_x_low"] < adam.evidence["amsgrad_final_x"] < -0.9
+    assert adam.revised and claims["heavy-ball-cycles"].revised and not claims["rates"].revised
+
+
+def test_interval_suffixes_name_only_interval_ends():
+    for claim in NOTE.judge(CFG, results()):
+        for name in claim.evidence:
+            for end in ("_low", "_high"):
+                if name.endswith(end):
+                    assert name[: -len(end)] in claim.evidence, (claim.id, name)
+
+
+@pytest.mark.parametrize(
+    "claim_id, override",
+    [("adam", ["reddi_seeds=2"]), ("heavy-ball-cycles", ["lessard_starts=3.3"])],
+)
+def test_a_finding_is_inconclusive_when_the_preset_has_fewer_than_three_instances(claim_id, override):
+    cfg = CFG.with_overrides(override)
+    claim = next(c for c in NOTE.judge(cfg, results()) if c.id == claim_id)
+    assert claim.verdict == "inconclusive" and "fewer than 3" in claim.criterion
 
 
 @pytest.mark.parametrize(
@@ -94,7 +122,11 @@ def test_every_claim_holds_on_results_that_meet_its_criterion():
         ("discretization-breaks", {"divergence": _divergence(ratio=3.0)}),  # far from t*
         ("discretization-breaks", {"divergence": _divergence(p2_t_div=100.0)}),  # p = 2 diverged
         ("heavy-ball-cycles", {"heavy_ball": _heavy_ball(cycle=False)}),
-        ("adam", {"rates": _rates(adam_exponent=2.0)}),  # Adam on the 1/N^2 law
+        ("heavy-ball-cycles", {"heavy_ball": _heavy_ball(converging_start=3.4)}),  # one start converges
+        ("adam", {"reddi": _reddi(adam=(-1.0, -0.99, -1.0))}),  # Adam converges too
+        ("adam", {"reddi": _reddi(amsgrad=(-1.0, -0.5, -0.98))}),  # AMSGrad's interval straddles -0.9
+        ("adam", {"reddi": _reddi(sgd=(-0.95, -0.92, -0.85))}),  # SGD mean -0.91 but the interval straddles
+        ("adam", {"reddi": _reddi(adam=(1.0, 1.0, -0.7))}),  # Adam's mean is above 0, its interval is not
     ],
 )
 def test_a_claim_fails_when_its_measurement_misses_the_threshold(claim_id, parts):
@@ -116,8 +148,11 @@ def _with_nan(make, path):
         ("rates", {"rates": _rates(nesterov_const=math.nan)}),  # Nesterov diverged
         ("same-path", {"same_path": _same_path(deviation=math.nan)}),
         ("discretization-breaks", {"divergence": _divergence(ratio=math.inf)}),  # p = 4 never diverged
-        ("heavy-ball-cycles", {"heavy_ball": _with_nan(_heavy_ball, ("paths", "gradient descent", 1))}),
-        ("adam", {"rates": {**_rates(), "adam_constant": [math.nan] * 5}}),  # every Adam run diverged
+        (
+            "heavy-ball-cycles",
+            {"heavy_ball": _with_nan(_heavy_ball, ("starts", "3.4", "gradient descent", 1))},
+        ),
+        ("adam", {"reddi": _reddi(adam=(1.0, math.nan, 1.0))}),  # a non-finite final x
     ],
 )
 def test_a_claim_is_inconclusive_when_a_measurement_is_not_finite(claim_id, parts):

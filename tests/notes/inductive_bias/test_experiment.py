@@ -10,7 +10,7 @@ import torch
 from nngarden import cli
 from nngarden.config import ConfigError
 from nngarden.data.graphs import sort_lists
-from nngarden.data.mnist1d import load_mnist1d
+from nngarden.data.mnist1d import load_mnist1d, shuffle_positions
 from nngarden.findings import validate_findings
 from nngarden.notes import get_note
 from nngarden.notes.inductive_bias import experiment
@@ -67,16 +67,55 @@ def test_classifier_training_learns_mnist1d_above_chance_and_step_s_is_after_s_u
     assert shorter["last"] == result["curve"][1][1] and shorter["curve"][0] == result["curve"][0]
 
 
+def test_a_stack_of_seeds_trains_each_as_it_would_train_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGARDEN_CACHE", str(tmp_path))
+    plain = load_mnist1d(num_samples=1000)
+    data = {"plain": plain, "shuffled": shuffle_positions(plain, 0)[0]}
+    train = dict(steps=60, lr=1e-2, batch_size=100, eval_every=20, average_last=40)
+    members = [("plain", 0), ("shuffled", 0), ("plain", 1)]
+    stacked = experiment.train_stacked("mlp", data, members, **train)
+    for (condition, seed), result in zip(members, stacked):
+        alone = train_classifier("mlp", data[condition], seed=seed, **train)
+        assert result["condition"] == condition and result["seed"] == seed
+        assert [s for s, _ in result["curve"]] == [s for s, _ in alone["curve"]] == [0, 20, 40, 60]
+        # float rounding of the batched products only: test accuracy within 0.3 points
+        assert max(abs(a - b) for (_, a), (_, b) in zip(result["curve"], alone["curve"])) <= 0.3
+
+
+def test_relational_models_face_the_same_held_out_lists_above_training():
+    cfg = InductiveBiasConfig.tiny()
+    sets = experiment.evaluation_sets("sort", cfg, seed=0)
+    again = experiment.evaluation_sets("sort", cfg, seed=0)
+    for band, (lo, hi) in (("in", cfg.train_sizes), ("near", cfg.near_sizes), ("far", cfg.far_sizes)):
+        inputs, _ = sets[band]
+        graph_sizes = [g.num_nodes for g in inputs.split()]
+        assert len(graph_sizes) == cfg.eval_graphs and lo <= min(graph_sizes) and max(graph_sizes) <= hi
+        assert torch.equal(inputs.nodes, again[band][0].nodes)
+    mlp = experiment.train_sort_mlp(cfg, seed=0)
+    gn = experiment.train_graph_task("sort", cfg, seed=0)
+    assert mlp["max_length"] == cfg.far_sizes[1]
+    for band in ("in", "near", "far"):
+        assert len(mlp["solved"][band]) == len(gn["solved"][band]) == cfg.eval_graphs
+    assert set(mlp["by_size"]) == set(gn["by_size"])  # padded to the longest size, it reads every list
+
+
 def test_config_validation_and_presets():
     with pytest.raises(ConfigError, match="models"):
         InductiveBiasConfig(models=("logistic", "resnet"))
-    with pytest.raises(ConfigError, match="test_sizes"):
-        InductiveBiasConfig(test_sizes=(16, 8))
+    with pytest.raises(ConfigError, match="near_sizes"):
+        InductiveBiasConfig(near_sizes=(24, 17))
+    with pytest.raises(ConfigError, match="strictly above"):
+        InductiveBiasConfig(near_sizes=(16, 24))  # 16 is a training size
+    with pytest.raises(ConfigError, match="strictly above"):
+        InductiveBiasConfig(far_sizes=(24, 32))
     quick = InductiveBiasConfig.quick()
     assert {"logistic", "mlp", "cnn"} <= set(quick.models) and min(quick.steps, quick.cnn_steps) >= 1000
-    assert list(quick.seeds_of("mlp")) == [0, 1, 2, 3] and quick.steps_of("cnn") == 3000
+    assert list(quick.seeds_of("mlp")) == list(range(8)) and quick.steps_of("cnn") == 3000
+    assert len(quick.seeds_of("cnn")) == len(quick.seeds_of("logistic")) == 3
     full = InductiveBiasConfig.full()
     assert "gru" in full.models and full.relational_steps >= 1000 and full.seeds >= 3
+    assert min(len(full.seeds_of(m)) for m in full.models) >= 3 and full.eval_graphs >= 200
+    assert full.near_sizes == (17, 24) and full.far_sizes == (25, 32)
     note = get_note("inductive-bias")
     assert set(note.quick_decides) == {"invariances", "mnist1d"}
 
@@ -89,13 +128,16 @@ def test_tiny_run_trains_through_fit_on_the_device_and_rejudges_without_training
         lambda model, batch, device: seen.append((device, {p.device.type for p in model.parameters()}))
     ):
         data, _ = run_note(note, InductiveBiasConfig.tiny(), tmp_path / "run", preset="tiny")
-    # 4 classifiers x 2 conditions, then the sort GN, the sort MLP and the shortest-path GN
-    assert seen == [("cpu", {"cpu"})] * 11
+    # logistic, MLP and CNN as one stack each, the GRU x 2 conditions, then the sort GN, the sort MLP
+    # and the shortest-path GN
+    assert seen == [("cpu", {"cpu"})] * 8
     assert validate_findings(data, note.claim_ids) == []
     verdicts = {c["id"]: c["verdict"] for c in data["claims"]}
     assert verdicts["invariances"] == "holds"  # exact symmetries need no training
     assert verdicts["mnist1d"] == "inconclusive"  # 200 samples and 30 steps decide nothing
-    assert verdicts["relational-generalization"] == "inconclusive"
+    assert (
+        verdicts["relational-generalization"] == verdicts["relational-generalization-far"] == "inconclusive"
+    )
     names = {f.split("/")[-1] for f in data["figures"]}
     assert names == {
         "table1_measured.png",
@@ -105,9 +147,17 @@ def test_tiny_run_trains_through_fit_on_the_device_and_rejudges_without_training
     }
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     runs = {row["run"] for row in rows}
-    assert {"mnist1d/cnn/shuffled/seed0", "sort/gn", "sort/mlp", "shortest_path/gn"} <= runs
-    evaluations = [r for r in rows if r["run"] == "mnist1d/mlp/plain/seed0" and "test_acc" in r]
+    assert {
+        "mnist1d/gru/shuffled/seed0",
+        "mnist1d/mlp/stacked",
+        "mnist1d/cnn/stacked",
+        "sort/gn",
+        "sort/mlp",
+        "shortest_path/gn",
+    } <= runs
+    evaluations = [r for r in rows if r["run"] == "mnist1d/mlp/stacked" and "test_acc_0" in r]
     assert [r["step"] for r in evaluations] == [0, 10, 20, 30] and all("val_loss" in r for r in evaluations)
+    assert all("test_acc_1" in r for r in evaluations)  # plain seed 0, then shuffled seed 0
 
     def no_training(*args, **kwargs):
         raise AssertionError("rejudge must not train")

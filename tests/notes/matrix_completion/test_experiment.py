@@ -8,6 +8,7 @@ import torch
 from nngarden import notes
 from nngarden.config import ConfigError
 from nngarden.data.matrices import low_rank_matrix, random_mask
+from nngarden.nn.deep_linear import masked_loss
 from nngarden.notes.matrix_completion import NOTE, MatrixCompletionConfig
 from nngarden.notes.matrix_completion import experiment as mc
 from nngarden.runs import rejudge_run, run_note
@@ -114,7 +115,7 @@ def test_rejudge_recomputes_verdicts_from_cached_stages_without_training(tmp_pat
     def no_training(*args, **kwargs):
         raise AssertionError("rejudge must not train")
 
-    for name in ("fit", "check_singular_value_law", "nuclear_norm_minimisation"):
+    for name in ("fit", "descend", "check_singular_value_law", "nuclear_norm_minimisation"):
         monkeypatch.setattr(mc, name, no_training)
     again = rejudge_run(NOTE, tmp_path / "run")
     assert [c["verdict"] for c in again["claims"]] == [c["verdict"] for c in data["claims"]]
@@ -140,5 +141,62 @@ def test_quick_decides_the_issue_claims_and_full_sweeps_observations():
         "not-a-norm",
         "singular-value-law",
     } <= set(NOTE.quick_decides)
-    full = MatrixCompletionConfig.full()
-    assert full.seeds >= 3 and {2000, 5000} <= set(full.observations) and full.penalty_run
+    full, quick = MatrixCompletionConfig.full(), MatrixCompletionConfig.quick()
+    assert full.seeds >= 3 and quick.seeds >= 3 and {2000, 5000} <= set(quick.observations)
+    assert full.observations == tuple(range(1000, 5001, 500)) and full.penalty_run
+    assert quick.base_observations == full.base_observations == 2000
+
+
+def test_the_hand_written_step_is_autograd_gradient_descent():
+    """descend() (product once per step, factor gradients by hand) takes the steps torch.optim.SGD takes
+    on the autograd gradient of the masked loss."""
+    target, mask = _problem()
+    problem = mc._observed(target, mask, "cpu")
+    lr = mc.step_size(target, mask, 3, 1.0)
+    mine = mc._deep_linear(target, 3, "gaussian", 0.3, 0)
+    steps, history = mc.descend(mine, problem, lr, tol=0.0, max_steps=5, log_every=1)
+    reference = mc._deep_linear(target, 3, "gaussian", 0.3, 0)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=lr)
+    losses = []
+    for _ in range(5):
+        loss = masked_loss(reference.product(), *problem)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert steps == 5 and [row["step"] for row in history] == list(range(6))
+    assert [row["train_loss"] for row in history[:5]] == pytest.approx(losses, rel=1e-12)
+    for a, b in zip(mine.factors, reference.factors):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_measures_split_the_error_into_observed_and_unobserved_entries():
+    target, mask = _problem()
+    w = np.where(mask, target, 0.0)  # depth 1's answer: the observed entries, zeros elsewhere
+    m = mc.measures(w, target, mask)
+    assert m["observed_error"] == 0.0 and m["residual_nuclear_norm"] == 0.0
+    assert m["unobserved_error"] == pytest.approx(np.mean(target[~mask] ** 2))
+    fraction = mask.mean()
+    assert m["test_error"] == pytest.approx((1 - fraction) * m["unobserved_error"])
+    off = w + 0.1 * mask  # every observed entry off by 0.1
+    assert mc.measures(off, target, mask)["residual_nuclear_norm"] == pytest.approx(
+        0.1 * np.linalg.svd(mask.astype(float), compute_uv=False).sum()
+    )
+
+
+def test_recovery_counts_are_the_first_grid_count_below_the_bound():
+    cfg = MatrixCompletionConfig.full()
+    grid = cfg.observations
+
+    def run(error):
+        return {"test_error": error}
+
+    runs = {
+        str(c): {"depth2": [run(1e-2 if c < 2500 else 1e-6)] * 2 + [run(1e-2 if c < 3000 else 1e-6)]}
+        for c in grid
+    }
+    for c in grid:
+        runs[str(c)]["depth1"] = [run(0.5)] * 3
+    counts = mc.recovery_counts(cfg, {"runs": runs})
+    assert counts == {"depth2": [2500, 2500, 3000], "depth1": [None, None, None]}
+    assert mc.recovery_counts(MatrixCompletionConfig.quick(), {"runs": runs}) == {}

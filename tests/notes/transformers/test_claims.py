@@ -42,12 +42,12 @@ def arm(test_acc, feature_error=0.3, logit_gap=10.0):
     return {"test_acc": test_acc, "feature_error": feature_error, "logit_gap": logit_gap}
 
 
-def sortedness(none=0.5, sinusoidal=1.0, learned=0.9995, equivariance=1.4e-6):
+def sortedness(none=0.5, sinusoidal=(1.0, 0.999, 0.998), learned=(0.9995, 0.997, 0.999), equivariance=1.4e-6):
     return {
         "arms": {
             "none": [arm(none, feature_error=equivariance, logit_gap=6e-8)],
-            "sinusoidal": [arm(sinusoidal, logit_gap=19.6)],
-            "learned": [arm(learned)],
+            "sinusoidal": [arm(acc, logit_gap=19.6 + i) for i, acc in enumerate(sinusoidal)],
+            "learned": [arm(acc) for acc in learned],
         }
     }
 
@@ -104,25 +104,45 @@ def test_relative_position(results, expected):
     "results, expected",
     [
         (sortedness(), "holds"),
-        (sortedness(sinusoidal=0.85), "fails"),
-        (sortedness(learned=0.85), "fails"),  # both encodings must learn the task
+        (sortedness(sinusoidal=(0.85, 0.86, 0.84)), "fails"),
+        (sortedness(learned=(0.85, 0.86, 0.84)), "fails"),  # both encodings must learn the task
+        (sortedness(learned=(1.0, 1.0, 0.82)), "fails"),  # mean 0.94, but the t interval straddles 0.9
         (sortedness(none=0.8), "holds"),  # the no-position half is needs-position-check's to judge
-        (sortedness(learned=math.nan), "inconclusive"),
+        (sortedness(learned=(1.0, math.nan, 1.0)), "inconclusive"),
     ],
 )
 def test_needs_position(results, expected):
     claim = verdict("needs-position", results)
     assert claim.verdict == expected
-    assert claim.kind == "finding"
-    assert "after 1000 steps (mean over 1 seed(s)), on 1000 held-out" in claim.criterion
-    assert "at least 0.9 with sinusoidal and with learned" in claim.criterion
+    assert claim.kind == "finding" and claim.revised
+    assert "after 600 steps, on 1000 held-out" in claim.criterion and "never occur in the training" in (
+        claim.criterion
+    )
+    assert "over 3 seeds, the lower end of the 95% t interval, 2 df of the test accuracy is at least 0.9" in (
+        claim.criterion
+    )
+
+
+def test_needs_position_reads_its_interval_and_needs_three_seeds():
+    claim = verdict("needs-position", sortedness(learned=(1.0, 1.0, 0.82)))
+    assert claim.evidence["test_acc_learned"] == pytest.approx(0.94)
+    assert claim.evidence["test_acc_learned_low"] < 0.9 < claim.evidence["test_acc_learned_high"]
+    assert claim.evidence["n_seeds"] == 3
+    cfg = TransformersConfig.quick().with_overrides(["n_seeds=2"])
+    (judged,) = [
+        c for c in NOTE.judge(cfg, {**convex(), **relative(), **sortedness()}) if c.id == "needs-position"
+    ]
+    assert judged.verdict == "inconclusive" and "fewer than 3 seeds" in judged.criterion
 
 
 @pytest.mark.parametrize(
     "results, expected",
     [
         (sortedness(), "holds"),
-        (sortedness(sinusoidal=0.6, learned=0.6), "holds"),  # the identity holds however training went
+        (
+            sortedness(sinusoidal=(0.6,) * 3, learned=(0.6,) * 3),
+            "holds",
+        ),  # the identity holds however training went
         (sortedness(none=0.56), "fails"),
         (sortedness(equivariance=2e-4), "fails"),
         (sortedness(none=math.nan), "inconclusive"),
@@ -134,17 +154,6 @@ def test_needs_position_check(results, expected):
     assert claim.kind == "check"
     assert "<= 0.0001) and its test accuracy is within 0.05 of 1/2" in claim.criterion
     assert claim.evidence["logit_gap_under_permutation_sinusoidal"] == 19.6
-
-
-def test_several_seeds_are_averaged_and_their_spread_reported():
-    cfg = TransformersConfig.quick().with_overrides(["n_seeds=2"])
-    results = sortedness()
-    results["arms"]["sinusoidal"].append(arm(0.82))  # mean 0.91: still at least 0.9
-    claim = verdict("needs-position", results, cfg)
-    assert claim.verdict == "holds"
-    assert claim.evidence["test_acc_sinusoidal"] == pytest.approx(0.91)
-    assert claim.evidence["test_acc_spread_sinusoidal"] == pytest.approx(0.18)
-    assert claim.evidence["seeds"] == 2 and "mean over 2 seed(s)" in claim.criterion
 
 
 def test_the_note_page_and_config_import_without_torch():

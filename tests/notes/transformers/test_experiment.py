@@ -15,6 +15,7 @@ from nngarden.notes.transformers.experiment import (
     equivariance_error,
     measure_convex,
     measure_relative,
+    multiset_keys,
     paired_set,
     random_batch,
     train_arm,
@@ -64,6 +65,28 @@ def test_only_the_model_without_positions_is_permutation_invariant(arm):
         assert err["feature_error"] < 1e-5 and err["logit_gap"] < 1e-5
     else:
         assert err["feature_error"] > 1e-2 and err["logit_gap"] > 1e-4
+
+
+def test_the_training_stream_never_shows_a_held_out_multiset():
+    cfg = TransformersConfig.tiny().with_overrides(["vocab=4"])  # few multisets: collisions are common
+    held_out_rows, _ = paired_set(10, cfg, torch.Generator().manual_seed(4))
+    held_out = multiset_keys(held_out_rows[:10], cfg.vocab)
+    redrawn = [0]
+    g = torch.Generator().manual_seed(5)
+    for _ in range(20):
+        x, y = random_batch(64, cfg, g, held_out, redrawn)
+        keys = multiset_keys(x.sort(dim=1).values, cfg.vocab)
+        assert not torch.isin(keys, held_out).any()
+        assert torch.equal(_is_sorted(x).float(), y)
+    assert redrawn[0] > 0  # the exclusion was exercised
+
+
+def test_multiset_keys_tell_multisets_apart_and_ignore_order():
+    rows = torch.tensor([[0, 1, 3], [0, 3, 1], [1, 1, 2], [0, 2, 2]])
+    keys = multiset_keys(rows.sort(dim=1).values, 4)
+    assert keys[0] == keys[1] and len(set(keys.tolist())) == 3
+    with pytest.raises(ConfigError, match="seq_len"):
+        TransformersConfig(vocab=64, seq_len=11)
 
 
 def test_without_positions_any_weights_score_exactly_one_half_on_pairs():
@@ -128,6 +151,7 @@ def test_an_encoder_trains_through_fit_on_the_run_device_and_logs_its_curves(tmp
         result = train_arm(cfg, "sinusoidal", 0, ctx)
     assert seen == [("cpu", "cpu")]
     assert 0 <= result["test_acc"] <= 1 and result["feature_error"] > 0
+    assert result["held_out_multisets"] > 0 and result["held_out_multisets_redrawn"] >= 0
     rows = ctx.metrics()
     assert {row["run"] for row in rows} == {"sinusoidal-seed0"}
     evaluations = [row for row in rows if "val_acc" in row]

@@ -47,8 +47,21 @@ class GradientFlowConfig(NoteConfig):
         0.5, "step h of the p=2 Euler run (stable when h sqrt(4CL) < 2)", low=0, low_open=True
     )
     euler_p2_horizon: float = option(2000.0, "time the p=2 Euler run must survive", low=0, low_open=True)
-    lessard_x0: float = option(3.3, "start of heavy ball on Lessard's function")
+    lessard_starts: tuple[float, ...] = option(
+        (3.2, 3.3, 3.4),
+        "starting points on Lessard's function: the published 3.3 and its neighbours (the instances)",
+    )
     lessard_iters: int = option(300, "iterations on Lessard's function", low=10)
+    reddi_steps: int = option(
+        10_000_000, "steps T of Reddi, Kale and Kumar's stochastic problem (alpha/sqrt(t) steps)", low=10
+    )
+    reddi_seeds: int = option(5, "independent gradient sequences of the stochastic problem", low=1)
+    # Near x = -1 the projected walk's spread is Var g / (2 E g) = 25750 times the step per unit gradient
+    # at T; both alphas make that step about 1e-6 at T = 1e7 (spread about 0.025) while E g times the
+    # summed steps covers the distance about twice over. AMSGrad's step per unit gradient is
+    # alpha / sqrt(max v), and sqrt(max v) is about 220 on this problem.
+    reddi_alpha: float = option(0.6, "alpha of Adam and AMSGrad", low=0, low_open=True)
+    reddi_sgd_alpha: float = option(0.003, "alpha of SGD (in x per unit gradient)", low=0, low_open=True)
     mlp_samples: int = option(2000, "MNIST-1D samples generated (80% train, 20% test)", low=100)
     mlp_hidden: int = option(64, "width of the MLP's two hidden layers", low=1)
     mlp_steps: int = option(300, "full-batch steps per MLP run", low=1)
@@ -94,6 +107,8 @@ class GradientFlowConfig(NoteConfig):
             euler_powers=(4,),
             euler_p2_horizon=100.0,
             lessard_iters=150,
+            reddi_steps=20_000,
+            reddi_seeds=3,
             mlp_samples=300,
             mlp_hidden=16,
             mlp_steps=10,
@@ -117,6 +132,7 @@ class GradientFlowConfig(NoteConfig):
             euler_powers=(3, 4, 5),
             euler_p2_horizon=20000.0,
             lessard_iters=1000,
+            reddi_seeds=10,
             mlp_samples=5000,
             mlp_hidden=100,
             mlp_steps=1500,

@@ -9,9 +9,11 @@ most 2N + 1 numbers, and the problem classes keep their data on the CPU); the ML
 from __future__ import annotations
 
 import math
+from itertools import accumulate
 
 import numpy as np
 import torch
+from scipy.signal import lfilter
 from torch import nn
 
 from ...data.mnist1d import load_mnist1d
@@ -29,7 +31,7 @@ from ...optim import (
     solve_bregman_ode,
 )
 from ...train.fit import NonFiniteLoss, fit
-from .claims import MLP_KEYS, divergence_summary, mlp_summary, rate_summary, same_path_summary
+from .claims import MLP_KEYS, divergence_summary, mlp_summary, rate_summary, reddi_summary, same_path_summary
 from .config import GradientFlowConfig
 
 CONVEX_DEVICE = "cpu"
@@ -284,6 +286,7 @@ def divergence(cfg: GradientFlowConfig) -> dict:
 
 
 def heavy_ball(cfg: GradientFlowConfig) -> dict:
+    """Heavy ball, gradient descent and Nesterov from each starting point (the claim's instances)."""
     F = LessardFunction()
     lr, momentum = F.heavy_ball_tuning
     makers = {
@@ -291,15 +294,103 @@ def heavy_ball(cfg: GradientFlowConfig) -> dict:
         "gradient descent": lambda ps: torch.optim.SGD(ps, lr=1 / F.L),
         "Nesterov k/(k+3)": lambda ps: NesterovConvex(ps, lr=1 / F.L),
     }
-    out = {"lr": lr, "momentum": momentum, "paths": {}}
-    for name, make in makers.items():
-        x0 = torch.tensor([cfg.lessard_x0], dtype=torch.float64)
-        _, path, _ = minimise(F.f, x0, make, cfg.lessard_iters, observe=lambda x: float(x[0]))
-        out["paths"][name] = path  # x_0, x_1, ..., x_K
+    out = {"lr": lr, "momentum": momentum, "starts": {}}
+    for start in cfg.lessard_starts:
+        paths = {}
+        for name, make in makers.items():
+            x0 = torch.tensor([start], dtype=torch.float64)
+            _, path, _ = minimise(F.f, x0, make, cfg.lessard_iters, observe=lambda x: float(x[0]))
+            paths[name] = path  # x_0, x_1, ..., x_K
+        out["starts"][f"{start:g}"] = paths
     return out
 
 
-# --- stage (e): Adam and the others on an MLP for MNIST-1D -----------------------------------------
+# --- stage (e): Reddi, Kale and Kumar's stochastic counterexample to Adam ---------------------------
+
+REDDI_BIG, REDDI_SMALL, REDDI_P = 1010.0, -10.0, 0.01  # f_t(x) = 1010 x with probability 0.01, else -10 x
+REDDI_BETAS = (0.9, 0.99)
+REDDI_METHODS = ("Adam", "AMSGrad", "SGD")
+REDDI_CHUNK = 1_000_000  # steps held in memory at once
+
+
+def reddi_directions(
+    g: np.ndarray, alpha: float, sgd_alpha: float, first_step: int = 1, state: dict | None = None
+) -> dict:
+    """Each method's unprojected update at steps first_step .. first_step + len(g) - 1 from the gradients g.
+
+    The gradients of linear f_t do not depend on x, so the moment estimates are linear filters of g and
+    g^2 (as in Reddi et al.: no bias correction, no epsilon; v_t > 0 since g never vanishes), and only
+    the projection onto [-1, 1] is sequential. SGD is not scale-invariant, so it has its own alpha.
+    ``state`` (the filters' memory and the running max of v) carries over from the previous chunk.
+    """
+    beta1, beta2 = REDDI_BETAS
+    state = state if state is not None else {"m": np.zeros(1), "v": np.zeros(1), "v_max": 0.0}
+    m, state["m"] = lfilter([1 - beta1], [1, -beta1], g, zi=state["m"])
+    v, state["v"] = lfilter([1 - beta2], [1, -beta2], g * g, zi=state["v"])
+    v_max = np.maximum.accumulate(np.maximum(v, state["v_max"]))
+    state["v_max"] = float(v_max[-1])
+    schedule = 1 / np.sqrt(np.arange(first_step, first_step + len(g), dtype=float))
+    return {
+        "Adam": -alpha * schedule * m / np.sqrt(v),
+        "AMSGrad": -alpha * schedule * m / np.sqrt(v_max),
+        "SGD": -sgd_alpha * schedule * g,
+    }
+
+
+def _clip_step(x: float, d: float) -> float:
+    return min(1.0, max(-1.0, x + d))
+
+
+def projected_walk(directions: np.ndarray, x0: float, record: np.ndarray) -> tuple[float, list[float]]:
+    """x_{k+1} = clip(x_k + d_k, -1, 1) from x0: (x after every step, [x_k for k in record]), 0 < k < n.
+
+    Exact and fast: over a run of updates of one sign the walk is monotone, so only the bound it moves
+    towards can bind, and the run's clipped sum equals the sequence of clipped steps. The walk is cut
+    into such runs (and at the recorded steps), and only the runs are visited one by one.
+    """
+    positive = directions > 0
+    changes = np.flatnonzero(positive[1:] != positive[:-1]) + 1
+    starts = np.union1d(np.concatenate(([0], changes)), record)
+    xs = list(accumulate(np.add.reduceat(directions, starts).tolist(), _clip_step, initial=x0))
+    at = np.searchsorted(starts, record)
+    return xs[-1], [xs[i] for i in at]
+
+
+def reddi_seed(cfg: GradientFlowConfig, rng: np.random.Generator, marks: np.ndarray) -> dict:
+    """One gradient sequence, shared by the three methods: each one's x_T and x_t at ``marks``."""
+    x = {method: 0.0 for method in REDDI_METHODS}
+    paths: dict[str, list[float]] = {method: [] for method in REDDI_METHODS}
+    state = {"m": np.zeros(1), "v": np.zeros(1), "v_max": 0.0}  # m_0 = v_0 = 0
+    for done in range(0, cfg.reddi_steps, REDDI_CHUNK):
+        n = min(REDDI_CHUNK, cfg.reddi_steps - done)
+        g = np.where(rng.random(n) < REDDI_P, REDDI_BIG, REDDI_SMALL)
+        directions = reddi_directions(g, cfg.reddi_alpha, cfg.reddi_sgd_alpha, done + 1, state)
+        inside = marks[(marks > done) & (marks < done + n)] - done  # steps taken within this chunk
+        ends_here = bool(np.any(marks == done + n))
+        for method, d in directions.items():
+            x[method], recorded = projected_walk(d, x[method], inside)
+            paths[method] += recorded + ([x[method]] if ends_here else [])
+    return {"final_x": x, "paths": paths}
+
+
+def reddi(cfg: GradientFlowConfig) -> dict:
+    """Final iterates of Adam, AMSGrad and SGD over ``reddi_seeds`` independent gradient sequences, and
+    their paths at about 200 log-spaced steps."""
+    marks = np.unique(np.geomspace(1, cfg.reddi_steps, 200).astype(int))
+    out = {
+        "t": marks.tolist(),
+        "final_x": {m: [] for m in REDDI_METHODS},
+        "paths": {m: [] for m in REDDI_METHODS},
+    }
+    for seed in np.random.SeedSequence(cfg.seed).spawn(cfg.reddi_seeds):
+        run = reddi_seed(cfg, np.random.default_rng(seed), marks)
+        for method in REDDI_METHODS:
+            out["final_x"][method].append(run["final_x"][method])
+            out["paths"][method].append(run["paths"][method])
+    return out
+
+
+# --- stage (f): Adam and the others on an MLP for MNIST-1D -----------------------------------------
 
 MLP_OPTIMIZERS = {
     "gradient descent": lambda params, lr: torch.optim.SGD(params, lr=lr),
@@ -398,6 +489,7 @@ def measure(cfg: GradientFlowConfig, ctx) -> dict:
         "same_path": ctx.stage("same_path", lambda: same_path(cfg)),
         "divergence": ctx.stage("divergence", lambda: divergence(cfg)),
         "heavy_ball": ctx.stage("heavy_ball", lambda: heavy_ball(cfg)),
+        "reddi": ctx.stage("reddi", lambda: reddi(cfg)),
         "mlp": ctx.stage("mlp", lambda: mlp(cfg, ctx)),
     }
 
@@ -415,4 +507,5 @@ def metrics(cfg: GradientFlowConfig, results: dict) -> dict[str, float]:
     reported = divergence_summary(results["divergence"], cfg)
     out.update({k: reported[k] for k in ("p4_h0.1_t_div", "p4_h0.1_t_star") if k in reported})
     out.update({k: v for k, v in mlp_summary(results["mlp"]).items() if not k.endswith("_lr")})
+    out.update({f"reddi_{k}": v for k, v in reddi_summary(results["reddi"]).items() if k.endswith("final_x")})
     return out

@@ -12,7 +12,7 @@ from .claims import slope
 
 # Nesterov's proven band for N^2 (f(x_N) - f*) / (L R^2): the rates claim's thresholds
 BAND = next(spec for spec in CLAIMS if spec.id == "rates").thresholds
-BAND_LABEL = f"[{BAND['band_low']:g}, {BAND['band_high']:g}]"
+BAND_LABEL = f"[{BAND['band_lower']:g}, {BAND['band_upper']:g}]"
 
 
 def draw(cfg, results, ctx) -> list[str]:
@@ -21,7 +21,7 @@ def draw(cfg, results, ctx) -> list[str]:
     _same_path(ctx, results["same_path"], figures)
     _divergence(ctx, results["divergence"], figures)
     _heavy_ball(ctx, cfg, results["heavy_ball"], figures)
-    _adam(ctx, results["rates"], results["mlp"], figures)
+    _adam(ctx, results["rates"], results["reddi"], results["mlp"], figures)
     return figures
 
 
@@ -37,7 +37,7 @@ def _rates(ctx, cfg, rates, logistic, figures) -> None:
             v = np.array(vals, float)
             keep = np.isfinite(v) & (v > 0)
             a0.loglog(N[keep], v[keep], "o-", ms=3, label=f"{name} (slope {slope(N, v):.2f})")
-        high, low = BAND["band_high"], BAND["band_low"]
+        high, low = BAND["band_upper"], BAND["band_lower"]
         a0.loglog(N, high / (N + 1) ** 2, "k--", lw=1, label=f"upper bound {high:g}/(N+1)^2")
         a0.loglog(N, low / (N + 1) ** 2, "k:", lw=1, label=f"lower bound {low:g}/(N+1)^2")
         a0.set_xlabel("horizon N (iterations; one worst-case instance per N)")
@@ -48,7 +48,11 @@ def _rates(ctx, cfg, rates, logistic, figures) -> None:
         a1.semilogx(N, rates["gd_1d_constant"], "s-", label="GD on lam = L/(2N+1): N gap / (L R^2)")
         a1.axhline(1 / (4 * math.e), color="C1", ls=":", label="1/(4e)")
         a1.axhspan(
-            BAND["band_low"], BAND["band_high"], color="C0", alpha=0.08, label=f"Nesterov band {BAND_LABEL}"
+            BAND["band_lower"],
+            BAND["band_upper"],
+            color="C0",
+            alpha=0.08,
+            label=f"Nesterov band {BAND_LABEL}",
         )
         a1.semilogx(N, N / (4 * N + 2), "C1--", lw=1, label="GD exact worst case N/(4N+2)")
         a1.set_yscale("log")
@@ -116,16 +120,22 @@ def _divergence(ctx, div, figures) -> None:
 
 
 def _heavy_ball(ctx, cfg, hb, figures) -> None:
+    starts = list(hb["starts"])
+    shown = min(starts, key=lambda s: abs(float(s) - 3.3))  # the published start
     with figure(ctx, "heavy_ball.png", figures, ncols=2, size=(11, 4.2)) as (fig, (a0, a1)):
-        for name, xs in hb["paths"].items():
-            a0.plot(range(len(xs[:60])), xs[:60], ".-", lw=0.8, label=name)
+        for name, xs in hb["starts"][shown].items():
+            a0.plot(range(len(xs[:60])), xs[:60], ".-", lw=0.8, label=f"{name} from {shown}")
+        for i, start in enumerate(s for s in starts if s != shown):
+            xs = hb["starts"][start]["heavy ball"][:60]
+            a0.plot(range(len(xs)), xs, ":", lw=0.8, color=f"C{i + 3}", label=f"heavy ball from {start}")
         a0.set_xlabel("iteration k")
         a0.set_ylabel("x_k")
-        a0.set_title(f"Lessard's function from x0 = {cfg.lessard_x0:g}")
+        a0.set_title("Lessard's function")
         a0.legend(fontsize=7)
-        xs = np.array(hb["paths"]["heavy ball"])
-        a1.plot(xs[:-1], xs[1:], ".-", lw=0.5, color="C0", label="heavy ball (x_k, x_k+1)")
-        tail = xs[-4:]
+        for i, start in enumerate(starts):
+            xs = np.array(hb["starts"][start]["heavy ball"])
+            a1.plot(xs[:-1], xs[1:], ".-", lw=0.5, color=f"C{i}", label=f"heavy ball from {start}")
+        tail = np.array(hb["starts"][shown]["heavy ball"][-4:])
         a1.plot(tail[:-1], tail[1:], "o", ms=9, mfc="none", color="C3", label="last cycle")
         a1.set_xlabel("x_k")
         a1.set_ylabel("x_{k+1}")
@@ -133,25 +143,36 @@ def _heavy_ball(ctx, cfg, hb, figures) -> None:
         a1.legend(fontsize=7)
 
 
-def _adam(ctx, rates, mlp, figures) -> None:
+def _adam(ctx, rates, reddi, mlp, figures) -> None:
     N, nesterov = _nesterov_constants(rates)
-    with figure(ctx, "adam.png", figures, ncols=2, size=(11, 4.2)) as (fig, (a0, a1)):
-        a0.semilogx(N, nesterov, "o-", label="Nesterov (lr 1/L)")
-        a0.semilogx(N, rates["adam_constant"], "s-", label="Adam (best lr per N)")
-        a0.axhspan(BAND["band_low"], BAND["band_high"], color="C0", alpha=0.08, label=f"band {BAND_LABEL}")
-        a0.set_yscale("log")
-        a0.set_xlabel("horizon N (iterations)")
-        a0.set_ylabel("N^2 (f(x_N) - f*) / (L R^2)")
-        a0.set_title("worst-case family")
+    with figure(ctx, "adam.png", figures, ncols=3, size=(16, 4.2)) as (fig, (a0, a1, a2)):
+        t = np.array(reddi["t"])
+        for i, (method, paths) in enumerate(reddi["paths"].items()):
+            for k, path in enumerate(paths):
+                a0.semilogx(
+                    t, path, color=f"C{i}", lw=1.2 if k == 0 else 0.5, label=method if k == 0 else None
+                )
+        a0.axhline(-1, color="k", ls=":", lw=1, label="minimiser x = -1")
+        a0.set_xlabel("step t")
+        a0.set_ylabel("x_t (projected onto [-1, 1])")
+        a0.set_title(f"Reddi et al.'s stochastic problem, {len(reddi['paths']['Adam'])} seeds")
         a0.legend(fontsize=7)
+        a1.semilogx(N, nesterov, "o-", label="Nesterov (lr 1/L)")
+        a1.semilogx(N, rates["adam_constant"], "s-", label="Adam (best lr per N)")
+        a1.axhspan(BAND["band_lower"], BAND["band_upper"], color="C0", alpha=0.08, label=f"band {BAND_LABEL}")
+        a1.set_yscale("log")
+        a1.set_xlabel("horizon N (iterations)")
+        a1.set_ylabel("N^2 (f(x_N) - f*) / (L R^2)")
+        a1.set_title("worst-case family (described)")
+        a1.legend(fontsize=7)
         if mlp:
             for name, d in mlp.items():
-                a1.semilogy(
+                a2.semilogy(
                     range(1, len(d["losses"]) + 1),
                     d["losses"],
                     label=f"{name} lr={d['lr']:g} (test acc {d['test_acc']:.2f})",
                 )
-            a1.set_xlabel("full-batch step")
-            a1.set_ylabel("training cross-entropy (nats)")
-            a1.set_title("MLP on MNIST-1D, tuned step sizes")
-            a1.legend(fontsize=7)
+            a2.set_xlabel("full-batch step")
+            a2.set_ylabel("training cross-entropy (nats)")
+            a2.set_title("MLP on MNIST-1D, tuned step sizes (described)")
+            a2.legend(fontsize=7)

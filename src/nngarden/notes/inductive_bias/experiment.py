@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ...config import ConfigError
-from ...data.graphs import make_task, solved_fraction, sort_lists
+from ...data.graphs import make_task, solved_graphs, sort_lists
 from ...data.mnist1d import load_mnist1d, shuffle_positions
 from ...nn.classifiers import MLP, CNN1d, CNN1dConfig, GRUClassifier, build_classifier
 from ...nn.graph import (
@@ -29,6 +29,7 @@ from ...nn.graph import (
     GraphBatch,
     permute_graphs,
 )
+from ...nn.stacked import stack
 from ...train.fit import fit, to_device
 from .config import InductiveBiasConfig
 
@@ -147,9 +148,31 @@ def measure_invariances(num_graphs: int, seed: int) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------------
 # (b) MNIST-1D
 # --------------------------------------------------------------------------------------------------
+STACKED = ("logistic", "mlp", "cnn")  # every seed and condition of these trained as one stack (nn.stacked)
+
+
+def adam(lr: float):
+    """Adam with the fused kernel: the same update, without a Python loop over the parameters, which on
+    these small models costs as much as the forward and backward passes."""
+    return lambda params: torch.optim.Adam(params, lr=lr, fused=True)
+
+
 def classification_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     x, y = batch
     return F.cross_entropy(model(x), y)
+
+
+def stacked_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The sum over members of each member's mean cross-entropy: each member gets its own gradient."""
+    x, y = batch  # (M, B, L), (B,): every member sees the same examples (in its own condition)
+    logits = model(x)
+    return F.cross_entropy(logits.flatten(0, 1), y.repeat(len(logits)), reduction="sum") / len(y)
+
+
+def _summary(curve: list[list[float]], steps: int, average_last: int) -> dict:
+    """``final``: the mean accuracy over the evaluations in the last ``average_last`` steps."""
+    tail = [acc for step, acc in curve if step >= steps - average_last]
+    return {"final": float(np.mean(tail)), "last": curve[-1][1], "curve": curve}
 
 
 def train_classifier(
@@ -187,7 +210,7 @@ def train_classifier(
         model,
         classification_loss,
         batches,
-        lambda params: torch.optim.Adam(params, lr=lr),
+        adam(lr),
         steps=steps,
         device=device,
         evaluate=evaluate,
@@ -196,52 +219,121 @@ def train_classifier(
         tag=tag,
     )
     curve = [[row["step"], row["test_acc"]] for row in result.history if "test_acc" in row]
-    tail = [acc for step, acc in curve if step >= steps - average_last]
     return {
-        "final": float(np.mean(tail)),
-        "last": curve[-1][1],
-        "curve": curve,
+        **_summary(curve, steps, average_last),
         "train_cpu_seconds": result.train_cpu_seconds,
         "wall_seconds": result.wall_seconds,
     }
 
 
+def train_stacked(
+    name: str,
+    data: dict[str, dict],
+    members: list[tuple[str, int]],
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    eval_every: int,
+    average_last: int = 0,
+    device: str = "cpu",
+    log=None,
+    tag: str | None = None,
+) -> list[dict]:
+    """``train_classifier`` for several (condition, seed) members at once, as one stacked module: member
+    i starts from the weights ``build_classifier`` draws after ``torch.manual_seed(seed)``, sees the
+    same batches in its condition's data, and is updated as it would be alone (nn.stacked: a
+    StackedDense for logistic regression and the MLP, a StackedCNN1d for the CNN). Returns one
+    result per member, in order, as ``train_classifier`` would."""
+    nets = []
+    for _, seed in members:
+        torch.manual_seed(seed)
+        nets.append(build_classifier(name, length=data[members[0][0]]["x"].shape[1]))
+    model = stack(nets)
+    conditions = [condition for condition, _ in members]
+    x, x_test = (
+        torch.stack([torch.as_tensor(data[c][k]) for c in conditions]).to(device) for k in ("x", "x_test")
+    )
+    y, y_test = (torch.as_tensor(data[conditions[0]][k]).to(device) for k in ("y", "y_test"))
+    if any(not np.array_equal(data[c]["y_test"], data[conditions[0]]["y_test"]) for c in conditions):
+        raise ValueError("the stacked conditions must share their labels (positions shuffled, not examples)")
+
+    def batches(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        start = (step * batch_size) % len(y)
+        return x[:, start : start + batch_size], y[start : start + batch_size]
+
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        logits = m(x_test)
+        accuracy = (logits.argmax(2) == y_test).float().mean(1) * 100
+        loss = F.cross_entropy(logits.flatten(0, 1), y_test.repeat(len(members)))
+        return {"val_loss": float(loss), **{f"test_acc_{i}": float(a) for i, a in enumerate(accuracy)}}
+
+    result = fit(
+        model,
+        stacked_loss,
+        batches,
+        adam(lr),
+        steps=steps,
+        device=device,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        log=log,
+        tag=tag,
+    )
+    rows = [row for row in result.history if "test_acc_0" in row]
+    share = result.train_cpu_seconds / len(members)  # the stack's CPU time, shared out per member
+    return [
+        {
+            **_summary([[row["step"], row[f"test_acc_{i}"]] for row in rows], steps, average_last),
+            "condition": condition,
+            "seed": seed,
+            "train_cpu_seconds": share,
+        }
+        for i, (condition, seed) in enumerate(members)
+    ]
+
+
 def run_mnist1d(cfg: InductiveBiasConfig, ctx) -> dict[str, list[dict]]:
-    """Every (model, condition, seed) as its own stage, so an interrupted run resumes.
+    """Every (model, condition, seed) as its own stage (the GRU), or every condition and seed of a model
+    as one stacked stage (logistic, MLP, CNN), so an interrupted run resumes.
 
     Returns ``"model/plain"`` and ``"model/shuffled"`` -> one training result per seed.
     """
     data: dict[str, Any] = {}
 
-    def dataset(shuffled: bool) -> dict:
+    def dataset() -> dict[str, dict]:
         if not data:  # generated (or read from the cache) only when a stage actually trains
             data["plain"] = load_mnist1d(cfg.mnist_samples)
             data["shuffled"] = shuffle_positions(data["plain"], cfg.shuffle_seed)[0]
-        return data["shuffled" if shuffled else "plain"]
+        return data
+
+    common = dict(lr=cfg.lr, batch_size=cfg.batch_size, eval_every=cfg.eval_every)
+    common.update(average_last=cfg.average_last, device=ctx.device, log=ctx.log)
 
     def train(model: str, condition: str, seed: int) -> dict:
+        tag = f"mnist1d/{model}/{condition}/seed{seed}"
         return train_classifier(
-            model,
-            dataset(condition == "shuffled"),
-            steps=cfg.steps_of(model),
-            lr=cfg.lr,
-            batch_size=cfg.batch_size,
-            eval_every=cfg.eval_every,
-            seed=seed,
-            average_last=cfg.average_last,
-            device=ctx.device,
-            log=ctx.log,
-            tag=f"mnist1d/{model}/{condition}/seed{seed}",
+            model, dataset()[condition], steps=cfg.steps_of(model), seed=seed, tag=tag, **common
         )
 
-    return {
-        f"{model}/{condition}": [
-            ctx.stage(f"mnist1d-{model}-{condition}-{seed}", partial(train, model, condition, seed))
-            for seed in cfg.seeds_of(model)
-        ]
-        for model in cfg.models
-        for condition in ("plain", "shuffled")
-    }
+    def stack(model: str) -> list[dict]:
+        members = [(c, seed) for c in ("plain", "shuffled") for seed in cfg.seeds_of(model)]
+        tag = f"mnist1d/{model}/stacked"
+        return train_stacked(model, dataset(), members, steps=cfg.steps_of(model), tag=tag, **common)
+
+    out: dict[str, list[dict]] = {}
+    for model in cfg.models:
+        if model in STACKED:
+            members = ctx.stage(f"mnist1d-{model}-stacked", partial(stack, model))
+            for condition in ("plain", "shuffled"):
+                out[f"{model}/{condition}"] = [r for r in members if r["condition"] == condition]
+            continue
+        for condition in ("plain", "shuffled"):
+            out[f"{model}/{condition}"] = [
+                ctx.stage(f"mnist1d-{model}-{condition}-{seed}", partial(train, model, condition, seed))
+                for seed in cfg.seeds_of(model)
+            ]
+    return out
 
 
 def summarize_mnist1d(results: dict[str, list[dict]]) -> dict[str, float]:
@@ -271,8 +363,9 @@ def graph_loss(outputs: list[GraphBatch], targets: GraphBatch) -> torch.Tensor:
 
 
 def size_grid(cfg: InductiveBiasConfig) -> list[int]:
-    lo, hi = cfg.train_sizes[0], cfg.test_sizes[1]
-    return sorted(set(range(lo, hi + 1, cfg.size_step)) | {cfg.train_sizes[1], hi})
+    lo, hi = cfg.train_sizes[0], cfg.far_sizes[1]
+    edges = {cfg.train_sizes[1], cfg.near_sizes[0], cfg.near_sizes[1], cfg.far_sizes[0], hi}
+    return sorted(set(range(lo, hi + 1, cfg.size_step)) | edges)
 
 
 def evaluation_interval(cfg: InductiveBiasConfig) -> int:
@@ -280,14 +373,28 @@ def evaluation_interval(cfg: InductiveBiasConfig) -> int:
     return max(1, cfg.relational_steps // 15)
 
 
-def graph_solved(model, inputs: GraphBatch, targets: GraphBatch, device: str) -> tuple[float, float]:
-    """(fraction of graphs fully solved, fraction of nodes right); counted on the CPU, where the
-    library's ``solved_fraction`` builds its per-graph tally."""
-    return solved_fraction(model(inputs.to(device))[-1].to("cpu"), targets)
+BANDS = ("in", "near", "far")  # training sizes, then the two test bands strictly above them
+
+
+def evaluation_sets(
+    task: str, cfg: InductiveBiasConfig, seed: int
+) -> dict[str, tuple[GraphBatch, GraphBatch]]:
+    """``eval_graphs`` held-out graphs per band, drawn from the seed alone: the graph network and the
+    MLP are scored on the same lists, so their difference is a paired one."""
+    rng = np.random.default_rng(10_000 + seed)
+    sizes = {"in": cfg.train_sizes, "near": cfg.near_sizes, "far": cfg.far_sizes}
+    return {band: make_task(task, cfg.eval_graphs, *sizes[band], rng) for band in BANDS}
+
+
+def graph_solved(model, inputs: GraphBatch, targets: GraphBatch, device: str) -> list[int]:
+    """1 for each graph fully solved, else 0; counted on the CPU, where the library's ``solved_graphs``
+    builds its per-graph tally."""
+    return solved_graphs(model(inputs.to(device))[-1].to("cpu"), targets).int().tolist()
 
 
 def train_graph_task(task: str, cfg: InductiveBiasConfig, seed: int, device: str = "cpu", log=None) -> dict:
-    """Train an encode-process-decode GN on fresh batches of ``task``; solved fraction by size."""
+    """Train an encode-process-decode GN on fresh batches of ``task``; which held-out graphs it solves
+    in each band, and the solved fraction by size."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     probe, _ = make_task(task, 1, 3, 3, rng)  # the feature widths (its draws also advance rng)
@@ -302,32 +409,24 @@ def train_graph_task(task: str, cfg: InductiveBiasConfig, seed: int, device: str
             steps=cfg.processing_steps,
         )
     )
-    eval_rng = np.random.default_rng(10_000 + seed)
-    val_in = make_task(task, cfg.eval_graphs, *cfg.train_sizes, eval_rng)
-    val_out = make_task(task, cfg.eval_graphs, *cfg.test_sizes, eval_rng)
-    val_in_targets = val_in[1].to(device)
+    sets = evaluation_sets(task, cfg, seed)
+    val_in_targets = sets["in"][1].to(device)
 
     def batches(step: int) -> tuple[GraphBatch, GraphBatch]:
         inputs, targets = make_task(task, cfg.graph_batch, *cfg.train_sizes, rng)
         return inputs.to(device), targets.to(device)  # fit moves tensors, not GraphBatches
 
     def evaluate(m) -> dict[str, float]:
-        outputs = m(val_in[0].to(device))
-        solved_in, nodes_in = solved_fraction(outputs[-1].to("cpu"), val_in[1])
-        solved_larger, _ = graph_solved(m, *val_out, device)
+        outputs = m(sets["in"][0].to(device))
+        solved = {band: float(np.mean(graph_solved(m, *sets[band], device))) for band in BANDS}
         loss = float(graph_loss(outputs, val_in_targets))
-        return {
-            "val_loss": loss,
-            "solved_in": solved_in,
-            "solved_larger": solved_larger,
-            "node_acc_in": nodes_in,
-        }
+        return {"val_loss": loss, **{f"solved_{band}": solved[band] for band in BANDS}}
 
     result = fit(
         model,
         lambda m, batch: graph_loss(m(batch[0]), batch[1]),
         batches,
-        lambda params: torch.optim.Adam(params, lr=cfg.graph_lr),
+        adam(cfg.graph_lr),
         steps=cfg.relational_steps,
         device=device,
         evaluate=evaluate,
@@ -336,20 +435,21 @@ def train_graph_task(task: str, cfg: InductiveBiasConfig, seed: int, device: str
         tag=f"{task}/gn",
     )
     curve = [
-        [row["step"], row["solved_in"], row["solved_larger"], row["val_loss"]]
-        for row in result.history
-        if "solved_in" in row
+        [row["step"]] + [row[f"solved_{b}"] for b in BANDS] for row in result.history if "solved_in" in row
     ]
+    size_rng = np.random.default_rng(20_000 + seed)
     with torch.no_grad():
+        solved = {band: graph_solved(model, *sets[band], device) for band in BANDS}
         by_size = {
-            str(n): graph_solved(model, *make_task(task, cfg.eval_graphs, n, n, eval_rng), device)[0]
+            str(n): float(
+                np.mean(graph_solved(model, *make_task(task, cfg.eval_graphs, n, n, size_rng), device))
+            )
             for n in size_grid(cfg)
         }
     return {
         "curve": curve,
         "by_size": by_size,
-        "solved_in": curve[-1][1],
-        "solved_larger": curve[-1][2],
+        "solved": solved,
         "train_cpu_seconds": result.train_cpu_seconds,
     }
 
@@ -384,33 +484,34 @@ def masked_bce(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> tor
     return (F.binary_cross_entropy_with_logits(logits, y, reduction="none") * mask).sum() / mask.sum()
 
 
-def lists_solved(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    """Fraction of lists with every existing node and edge bit right."""
+def lists_solved(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> list[int]:
+    """1 for each list with every existing node and edge bit right, else 0."""
     wrong = (((logits > 0).float() != y).float() * mask).sum(1)
-    return float((wrong == 0).float().mean())
+    return (wrong == 0).int().tolist()
 
 
 def train_sort_mlp(cfg: InductiveBiasConfig, seed: int, device: str = "cpu", log=None) -> dict:
-    """The same budget (steps, batch, Adam lr) for an MLP on padded lists; solved fraction in distribution."""
+    """The same budget (steps, batch, Adam lr) for an MLP on lists padded to the longest test size, so
+    that it faces the graph network's test: the same held-out lists in every band."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    width = cfg.train_sizes[1]
+    width = cfg.far_sizes[1]
     model = MLP((2 * width,) + tuple(cfg.mlp_hidden) + (width + width * width,))
-    validation = padded_lists(
-        *sort_lists(cfg.eval_graphs, *cfg.train_sizes, np.random.default_rng(10_000 + seed)), width
-    )
-    validation = to_device(validation, device)
+    sets = {
+        band: to_device(padded_lists(*graphs, width), device)
+        for band, graphs in evaluation_sets("sort", cfg, seed).items()
+    }
 
     def evaluate(m) -> dict[str, float]:
-        x, y, mask = validation
-        logits = m(x)
-        return {"val_loss": float(masked_bce(logits, y, mask)), "solved_in": lists_solved(logits, y, mask)}
+        solved = {band: float(np.mean(lists_solved(m(x), y, mask))) for band, (x, y, mask) in sets.items()}
+        x, y, mask = sets["in"]
+        return {"val_loss": float(masked_bce(m(x), y, mask)), **{f"solved_{b}": solved[b] for b in BANDS}}
 
     result = fit(
         model,
         lambda m, batch: masked_bce(m(batch[0]), batch[1], batch[2]),
         lambda step: padded_lists(*sort_lists(cfg.graph_batch, *cfg.train_sizes, rng), width),
-        lambda params: torch.optim.Adam(params, lr=cfg.graph_lr),
+        adam(cfg.graph_lr),
         steps=cfg.relational_steps,
         device=device,
         evaluate=evaluate,
@@ -418,20 +519,20 @@ def train_sort_mlp(cfg: InductiveBiasConfig, seed: int, device: str = "cpu", log
         log=log,
         tag="sort/mlp",
     )
-    curve = [[row["step"], row["solved_in"], row["val_loss"]] for row in result.history if "solved_in" in row]
-    by_size = {}
-    eval_rng = np.random.default_rng(20_000 + seed)
+    curve = [
+        [row["step"]] + [row[f"solved_{b}"] for b in BANDS] for row in result.history if "solved_in" in row
+    ]
+    size_rng = np.random.default_rng(20_000 + seed)
     with torch.no_grad():
+        solved = {band: lists_solved(model(x), y, mask) for band, (x, y, mask) in sets.items()}
+        by_size = {}
         for n in size_grid(cfg):
-            if n <= width:  # longer lists do not fit the MLP's input at all
-                x, y, mask = to_device(
-                    padded_lists(*sort_lists(cfg.eval_graphs, n, n, eval_rng), width), device
-                )
-                by_size[str(n)] = lists_solved(model(x), y, mask)
+            x, y, mask = to_device(padded_lists(*sort_lists(cfg.eval_graphs, n, n, size_rng), width), device)
+            by_size[str(n)] = float(np.mean(lists_solved(model(x), y, mask)))
     return {
         "curve": curve,
         "by_size": by_size,
-        "solved_in": curve[-1][1],
+        "solved": solved,
         "max_length": width,
         "train_cpu_seconds": result.train_cpu_seconds,
     }
@@ -471,7 +572,6 @@ def metrics(cfg: InductiveBiasConfig, results: dict[str, Any]) -> dict[str, floa
     relational = results["relational"]
     if relational:
         for key, run in relational.items():
-            out[f"{key}_solved_in"] = run["solved_in"]
-            if "solved_larger" in run:
-                out[f"{key}_solved_larger"] = run["solved_larger"]
+            for band, solved in run["solved"].items():
+                out[f"{key}_solved_{band}"] = float(np.mean(solved))
     return out

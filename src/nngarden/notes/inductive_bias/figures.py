@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import stats
 from ...plotting import figure
 from .config import PUBLISHED, InductiveBiasConfig
 
@@ -49,9 +50,10 @@ def figure_table(ctx, figures: list[str], inv: dict, acc: dict, rel: dict | None
         mnist = f"{pct(model + '_plain')} / {pct(model + '_shuffled')}" if model else "-"
         pub = f"{PUBLISHED[model][0]:.0f} / {PUBLISHED[model][1]:.0f}" if model else "-"
         if model is None and rel is not None:  # the GN row: its task is sorting, not MNIST-1D
+            solved = {band: float(np.mean(v)) for band, v in rel["sort_gn"]["solved"].items()}
             mnist = (
-                f"sort solved: {rel['sort_gn']['solved_in']:.2f} (train sizes)\n"
-                f"{rel['sort_gn']['solved_larger']:.2f} (larger)"
+                f"sort solved: {solved['in']:.2f} (train sizes)\n"
+                f"{solved['near']:.2f} (near) / {solved['far']:.2f} (far)"
             )
         cells.append(list(row) + [text, mnist, pub])
     cols = [
@@ -75,12 +77,18 @@ def figure_table(ctx, figures: list[str], inv: dict, acc: dict, rel: dict | None
         )
 
 
-def figure_mnist_bars(ctx, figures: list[str], acc: dict, models: tuple[str, ...]) -> None:
+def _half_width(runs: list[dict]) -> float:
+    """Half the 95% t interval of the seeds' final accuracies (0 for one seed)."""
+    interval = stats.t_interval([r["final"] for r in runs])
+    return (interval.high - interval.low) / 2 if len(runs) > 1 else 0.0
+
+
+def figure_mnist_bars(ctx, figures: list[str], acc: dict, runs: dict, models: tuple[str, ...]) -> None:
     with figure(ctx, "mnist1d_accuracy.png", figures, size=(7, 4)) as (fig, ax):
         x = np.arange(len(models))
         for i, (cond, color) in enumerate((("plain", "tab:blue"), ("shuffled", "tab:orange"))):
             vals = [acc.get(f"{m}_{cond}", np.nan) for m in models]
-            err = [acc.get(f"{m}_{cond}_spread", 0.0) / 2 for m in models]
+            err = [_half_width(runs.get(f"{m}/{cond}", [])) for m in models]
             ax.bar(
                 x + (i - 0.5) * 0.38, vals, 0.38, yerr=err, color=color, label=f"measured, {cond} positions"
             )
@@ -98,9 +106,7 @@ def figure_mnist_bars(ctx, figures: list[str], acc: dict, models: tuple[str, ...
         ax.set_xlabel("classifier")
         ax.set_ylabel("test accuracy (%)")
         ax.set_ylim(0, 100)
-        ax.set_title(
-            "MNIST-1D test accuracy (mean over seeds; error bars +- half the seed range)", fontsize=10
-        )
+        ax.set_title("MNIST-1D test accuracy (mean over seeds; error bars: 95% t interval)", fontsize=10)
         ax.legend(fontsize=8, loc="upper left")
 
 
@@ -128,7 +134,7 @@ def figure_relational(ctx, figures: list[str], rel: dict, cfg: InductiveBiasConf
         ax = axes[0]
         for key, label, style in (
             ("sort_gn", "sort, graph network", "o-"),
-            ("sort_mlp", "sort, MLP (padded)", "s-"),
+            ("sort_mlp", "sort, MLP (padded to the longest size)", "s-"),
             ("path_gn", "shortest path, graph network", "^-"),
         ):
             if key not in rel:
@@ -136,39 +142,33 @@ def figure_relational(ctx, figures: list[str], rel: dict, cfg: InductiveBiasConf
             sizes = sorted(int(n) for n in rel[key]["by_size"])
             ax.plot(sizes, [rel[key]["by_size"][str(n)] for n in sizes], style, label=label)
         ax.axvspan(cfg.train_sizes[0], cfg.train_sizes[1], color="0.9", label="training sizes", zorder=0)
+        for band, shade in (("near", "tab:cyan"), ("far", "tab:pink")):
+            lo, hi = getattr(cfg, f"{band}_sizes")
+            ax.axvspan(
+                lo - 0.5, hi + 0.5, color=shade, alpha=0.12, zorder=0, label=f"test band {band} {lo}-{hi}"
+            )
         ax.set_xlabel("list length / number of nodes (graph size)")
         ax.set_ylabel("fraction of graphs fully solved (0-1)")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title("Solved fraction against graph size")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         ax = axes[1]
+        bands = (("-", cfg.train_sizes), ("--", cfg.near_sizes), (":", cfg.far_sizes))
         for key, label, color in (
             ("sort_gn", "sort GN", "tab:blue"),
+            ("sort_mlp", "sort MLP", "tab:orange"),
             ("path_gn", "shortest path GN", "tab:green"),
         ):
             if key not in rel:
                 continue
             c = np.array(rel[key]["curve"])
-            ax.plot(
-                c[:, 0],
-                c[:, 1],
-                color=color,
-                label=f"{label}, sizes {cfg.train_sizes[0]}-{cfg.train_sizes[1]}",
-            )
-            ax.plot(
-                c[:, 0],
-                c[:, 2],
-                color=color,
-                ls="--",
-                label=f"{label}, sizes {cfg.test_sizes[0]}-{cfg.test_sizes[1]}",
-            )
-        c = np.array(rel["sort_mlp"]["curve"])
-        ax.plot(c[:, 0], c[:, 1], color="tab:orange", label="sort MLP, in distribution")
+            for j, (style, (lo, hi)) in enumerate(bands, start=1):
+                ax.plot(c[:, 0], c[:, j], color=color, ls=style, label=f"{label}, sizes {lo}-{hi}")
         ax.set_xlabel(f"training step (Adam updates, batch of {cfg.graph_batch} graphs)")
-        ax.set_ylabel("fraction of graphs fully solved")
+        ax.set_ylabel("fraction of held-out graphs fully solved")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title("Learning curves")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6, ncol=2)
 
 
 def draw(cfg: InductiveBiasConfig, results: dict[str, Any], ctx) -> list[str]:
@@ -177,6 +177,6 @@ def draw(cfg: InductiveBiasConfig, results: dict[str, Any], ctx) -> list[str]:
     if relational:
         figure_relational(ctx, figures, relational, cfg)
     figure_table(ctx, figures, results["invariances"], acc, relational)
-    figure_mnist_bars(ctx, figures, acc, cfg.models)
+    figure_mnist_bars(ctx, figures, acc, results["mnist1d"], cfg.models)
     figure_mnist_curves(ctx, figures, results["mnist1d"], cfg)
     return figures

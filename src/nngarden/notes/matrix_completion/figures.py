@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...plotting import figure
+from . import CLAIMS
 from .claims import mean
 
 BASELINES = (("nuclear", "nuclear-norm min", "--"), ("soft_impute", "Soft-Impute", ":"))
@@ -17,11 +18,11 @@ def draw(cfg, results, ctx) -> list[str]:
     runs = {int(count): per for count, per in results["runs"].items()}
     _by_depth(ctx, cfg, runs, figures)
     _by_observations(ctx, cfg, runs, figures)
-    first = runs[min(runs)]
-    _singular_values(ctx, cfg, first, figures)
+    base = runs[cfg.base_observations]
+    _singular_values(ctx, cfg, base, figures)
     _law(ctx, results["law"], figures)
-    if "ratio_penalty" in first:
-        _penalty(ctx, cfg, first, min(runs), figures)
+    if "ratio_penalty" in base:
+        _penalty(ctx, cfg, base, cfg.base_observations, figures)
     return figures
 
 
@@ -50,17 +51,28 @@ def _by_depth(ctx, cfg, runs, figures) -> None:
 
 
 def _by_observations(ctx, cfg, runs, figures) -> None:
+    """Test error against |Omega|: the seed mean, each seed as a dot, the recovery bound as a line."""
     counts = sorted(runs)
+    bound = next(c for c in CLAIMS if c.id == "more-observations").thresholds["max_test_error"]
+    methods = [(f"depth{d}", f"depth {d}", "o-") for d in cfg.depths]
+    methods += [(m, name, "s--") for m, name, _ in BASELINES]
     with figure(ctx, "observations.png", figures) as (fig, ax):
-        for d in cfg.depths:
-            errors = [_average(runs[c], f"depth{d}", "test_error") for c in counts]
-            ax.semilogy(counts, errors, "o-", label=f"depth {d}")
-        for method, name, _ in BASELINES:
-            if all(method in runs[c] for c in counts):
-                ax.semilogy(
-                    counts, [_average(runs[c], method, "test_error") for c in counts], "s--", label=name
-                )
-        ax.set(xlabel="observed entries |Omega|", ylabel=TEST_ERROR, xticks=counts)
+        for i, (method, name, style) in enumerate(methods):
+            if not all(method in runs[c] for c in counts):
+                continue
+            errors = [[max(r["test_error"], 1e-18) for r in runs[c][method]] for c in counts]
+            ax.semilogy(
+                counts, [np.exp(np.mean(np.log(e))) for e in errors], style, color=f"C{i}", label=name
+            )
+            for c, e in zip(counts, errors):
+                ax.semilogy([c] * len(e), e, ".", color=f"C{i}", alpha=0.4, ms=4)
+        ax.axhline(bound, color="gray", lw=0.8, ls=":", label=f"recovery bound {bound:g}")
+        ax.set(
+            xlabel="observed entries |Omega|",
+            ylabel=TEST_ERROR + "\n(geometric mean over seeds; dots: seeds)",
+            xticks=counts,
+        )
+        ax.tick_params(axis="x", labelsize=7)
         ax.legend(fontsize=7)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from nngarden.findings import Outcome, Thresholds
+from nngarden.stats import on_side, t_interval
 
-from .config import ARMS, TransformersConfig
+from .config import TransformersConfig
 
 CONVEX_EVIDENCE = (
     "min_weight",
@@ -56,25 +57,34 @@ def mean_test_accuracy(results: dict, arm: str) -> float:
 
 def sortedness_context(cfg: TransformersConfig) -> dict:
     """The criterion's setup: training steps, seeds, test pairs, sequence length."""
-    return {"steps": cfg.steps, "seeds": cfg.n_seeds, "test_pairs": cfg.test_pairs, "seq_len": cfg.seq_len}
+    return {
+        "steps": cfg.steps,
+        "seeds": cfg.n_seeds,
+        "control_seeds": cfg.control_seeds,
+        "test_pairs": cfg.test_pairs,
+        "seq_len": cfg.seq_len,
+    }
 
 
 def needs_position(results: dict, t: Thresholds, cfg: TransformersConfig) -> Outcome:
-    """The finding: with either encoding the encoder learns the order-dependent task."""
-    acc = {arm: mean_test_accuracy(results, arm) for arm in ARMS}
-    evidence = {
-        "test_acc_sinusoidal": acc["sinusoidal"],
-        "test_acc_learned": acc["learned"],
-        "test_acc_without_positions": acc["none"],
-        "seeds": cfg.n_seeds,
-        "test_examples": 2 * cfg.test_pairs,
+    """The finding: with either encoding the encoder learns the order-dependent task, seed after seed."""
+    intervals = {
+        arm: t_interval([r["test_acc"] for r in results["arms"][arm]]) for arm in ("sinusoidal", "learned")
     }
-    if cfg.n_seeds > 1:  # how far one seed may stray from the mean that decides
-        for arm in ARMS:
-            accuracies = [r["test_acc"] for r in results["arms"][arm]]
-            evidence[f"test_acc_spread_{arm}"] = max(accuracies) - min(accuracies)
-    passed = acc["sinusoidal"] >= t.min_accuracy and acc["learned"] >= t.min_accuracy
-    return Outcome(passed, evidence, sortedness_context(cfg))
+    evidence: dict[str, float] = {}
+    for arm, interval in intervals.items():
+        evidence.update(interval.evidence(f"test_acc_{arm}"))
+    runs = [r for arm in intervals for r in results["arms"][arm]]
+    evidence.update(
+        test_acc_without_positions=mean_test_accuracy(results, "none"),
+        test_examples_per_seed=2 * cfg.test_pairs,
+        # training rows whose multiset was held out and was drawn again, per run
+        held_out_multisets_redrawn_per_run=sum(r.get("held_out_multisets_redrawn", 0) for r in runs)
+        / len(runs),
+    )
+    passed = all(on_side(interval, t.min_accuracy, "at_least") for interval in intervals.values())
+    context = {**sortedness_context(cfg), "method": intervals["sinusoidal"].method}
+    return Outcome(passed, evidence, context)
 
 
 def needs_position_check(results: dict, t: Thresholds, cfg: TransformersConfig) -> Outcome:
@@ -87,8 +97,8 @@ def needs_position_check(results: dict, t: Thresholds, cfg: TransformersConfig) 
         "logit_gap_under_permutation_without": max(r["logit_gap"] for r in without),
         # the same measurement on an encoder that sees positions: the identity is not vacuous
         "logit_gap_under_permutation_sinusoidal": min(r["logit_gap"] for r in results["arms"]["sinusoidal"]),
-        "seeds": cfg.n_seeds,
-        "test_examples": 2 * cfg.test_pairs,
+        "control_seeds": len(without),
+        "test_examples_per_seed": 2 * cfg.test_pairs,
     }
     passed = (
         evidence["equivariance_error_without"] <= t.max_equivariance_error

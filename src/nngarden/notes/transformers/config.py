@@ -40,7 +40,7 @@ class TransformersConfig(NoteConfig):
     d_model: int = option(64, "encoder width", low=2)
     n_head: int = option(4, "attention heads", low=1)
     n_layer: int = option(2, "encoder blocks", low=1)
-    steps: int = option(1000, "training steps per model", low=1)
+    steps: int = option(600, "training steps per model", low=1)
     batch_size: int = option(128, "fresh examples per step", low=2)
     lr: float = option(2e-3, "Adam learning rate (cosine decay to 1/10)", low=0.0, low_open=True)
     eval_interval: int = option(100, "steps between held-out evaluations", low=1)
@@ -48,7 +48,10 @@ class TransformersConfig(NoteConfig):
         256, "(sorted, permuted) pairs in the validation set for the learning curves", low=1
     )
     test_pairs: int = option(1000, "(sorted, permuted) pairs in the test set that decides the verdict", low=1)
-    n_seeds: int = option(1, "seeds per arm; the verdict uses the mean accuracy", low=1)
+    n_seeds: int = option(3, "seeds of each arm with encodings; the verdict uses their t interval", low=1)
+    control_seeds: int = option(
+        1, "seeds of the arm without encodings (an identity: needs-position-check)", low=1
+    )
 
     def validate(self) -> None:
         if self.pe_dim % 2:
@@ -57,6 +60,10 @@ class TransformersConfig(NoteConfig):
             raise ConfigError(f"d_model: {self.d_model} is not divisible by n_head={self.n_head}")
         if self.d_model % 2:
             raise ConfigError(f"d_model: got {self.d_model}, must be even (sinusoidal encodings)")
+        if self.vocab**self.seq_len >= 2**62:
+            raise ConfigError(
+                f"seq_len: vocab^seq_len = {self.vocab}^{self.seq_len} must stay below 2^62 (multiset keys)"
+            )
         if self.pe_positions - self.max_offset <= self.pe_dim:
             raise ConfigError(
                 f"max_offset: got {self.max_offset}, must be below pe_positions - pe_dim "
@@ -66,8 +73,13 @@ class TransformersConfig(NoteConfig):
 
     @property
     def seeds(self) -> list[int]:
-        """The seeds every arm is trained with."""
+        """The seeds the arms with encodings are trained with."""
         return [self.seed + s for s in range(self.n_seeds)]
+
+    def arm_seeds(self, arm: str) -> list[int]:
+        """The seeds ``arm`` is trained with (the arm without encodings has its own count)."""
+        count = self.control_seeds if arm == "none" else self.n_seeds
+        return [self.seed + s for s in range(count)]
 
     @classmethod
     def tiny(cls):
@@ -87,6 +99,7 @@ class TransformersConfig(NoteConfig):
             eval_interval=10,
             val_pairs=32,
             test_pairs=64,
+            n_seeds=1,
         )
 
     @classmethod
@@ -95,4 +108,12 @@ class TransformersConfig(NoteConfig):
 
     @classmethod
     def full(cls):
-        return cls(steps=3000, n_seeds=3, test_pairs=4000, pe_dim=128, pe_positions=1024, max_offset=256)
+        return cls(
+            steps=3000,
+            n_seeds=3,
+            control_seeds=3,
+            test_pairs=4000,
+            pe_dim=128,
+            pe_positions=1024,
+            max_offset=256,
+        )

@@ -71,7 +71,7 @@ def draw_learning_curves(ctx, cfg: TransformersConfig, figures: list[str]) -> No
     rows = ctx.metrics()
     with figure(ctx, "learning_curves.png", figures, ncols=2, size=(10, 3.8)) as (fig, axes):
         for arm in ARMS:
-            for seed in cfg.seeds:
+            for seed in cfg.arm_seeds(arm):
                 tag = run_tag(arm, seed)
                 label = (
                     (f"{arm} encodings" if arm != "none" else "no encodings") if seed == cfg.seed else None
