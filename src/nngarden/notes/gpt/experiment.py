@@ -166,8 +166,8 @@ def checkpoint_split_loss(checkpoint: Path, step: int, corpus: Corpus, ctx) -> d
 @torch.no_grad()
 def split_loss(model, stream: torch.Tensor, block_size: int, device: str = "cpu") -> float:
     """Mean next-token loss over every consecutive, non-overlapping window of ``stream`` (its last partial
-    window left out): each token but the first few is predicted once, from 0 to block_size - 1 tokens
-    of context, as nanoGPT's randomly placed evaluation windows do on average."""
+    window left out): every token after the first is predicted once, with 0 to block_size - 1 tokens of
+    context, the mix nanoGPT's randomly placed evaluation windows average over."""
     model.eval()
     count = (len(stream) - 1) // block_size
     offsets = torch.arange(block_size)
