@@ -83,7 +83,7 @@ class GPTNoteConfig(NoteConfig):
     @classmethod
     def full(cls) -> GPTNoteConfig:
         """nanoGPT's CPU baby recipe, 2000 steps, 3 seeds, compared with nanoGPT at every point of its curve
-        (about 15 minutes of one core)."""
+        (about 10 minutes of one core)."""
         return cls(findings=FindingsSection(compare_steps=tuple(sorted(REFERENCE_VAL_LOSS))))
 
     @classmethod
