@@ -45,6 +45,20 @@ def _notes_epilog(slugs: list[str] | None = None, preset: str = "quick") -> str:
     return "\n\n".join(parts)
 
 
+def _recipes_epilog() -> str:
+    from .notes import all_notes
+
+    parts = []
+    for slug, note in all_notes().items():
+        for name, values in note.recipes.items():
+            sets = (
+                "\n".join(f"    {key}={value}" for key, value in values.items())
+                or "    (the preset as it is)"
+            )
+            parts.append(f"recipe '{name}' of '{slug}' (--recipe {name}):\n{sets}")
+    return "\n".join(parts)
+
+
 def _wants_help(argv: list[str]) -> bool:
     return "-h" in argv or "--help" in argv
 
@@ -190,7 +204,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         formatter_class=fmt,
         description="Train the model of a note (gpt, bert) with checkpoints; the same "
         "command again resumes from the latest complete checkpoint.",
-        epilog=_notes_epilog(["gpt", "bert"], "full") if helping and "train" in argv else None,
+        epilog=_recipes_epilog() + "\n\n" + _notes_epilog(["gpt", "bert"], "full")
+        if helping and "train" in argv
+        else None,
     )
     train.add_argument("slug", help="the note whose model to train (gpt or bert)")
     train.add_argument("--out", type=Path, required=True, help="output directory (checkpoints, metrics)")
@@ -207,6 +223,13 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         choices=("tiny", "quick", "full"),
         default="full",
         help="which preset the config starts from (default full: the note's recipe)",
+    )
+    train.add_argument(
+        "--recipe",
+        default=None,
+        metavar="NAME",
+        help="a named recipe of the note (gpt: baby, speedrun): sets model, optimizer and schedule fields "
+        "over the preset; --set is applied after it (values below)",
     )
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="device")
     train.add_argument("--seed", type=int, default=None, help="random seed")

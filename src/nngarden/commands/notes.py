@@ -8,9 +8,16 @@ import time
 from ..config import ConfigError, parse_assignments
 
 
-def resolve_config(note, preset: str, overrides: list[str], seed: int | None):
-    """``note``'s ``preset`` with the ``--set`` overrides and ``--seed`` applied."""
+def resolve_config(note, preset: str, overrides: list[str], seed: int | None, recipe: str | None = None):
+    """``note``'s ``preset``, then its ``recipe`` (named field values), then the ``--set`` overrides and
+    ``--seed``."""
     config = note.config_cls.preset(preset)
+    if recipe is not None:
+        if recipe not in note.recipes:
+            allowed = ", ".join(note.recipes) or f"none (note {note.slug!r} has no recipes)"
+            raise ConfigError(f"--recipe: got {recipe!r}, allowed: {allowed}")
+        if note.recipes[recipe]:
+            config = config.with_overrides(dict(note.recipes[recipe]))
     assignments = parse_assignments(overrides)
     if seed is not None:
         if seed < 0:

@@ -20,7 +20,7 @@ def cmd_train(args) -> int:
     if note.train is None:
         trainable = ", ".join(slug for slug, n in all_notes().items() if n.train is not None)
         raise ConfigError(f"train: note {args.slug!r} has no training command; allowed: {trainable}")
-    config = resolve_config(note, args.preset, args.overrides, args.seed)
+    config = resolve_config(note, args.preset, args.overrides, args.seed, getattr(args, "recipe", None))
     if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads: got {args.threads}, must be >= 1")
     return run_training_command(

@@ -347,6 +347,13 @@ class LMBatches:
     def eval_batch(self, split: str, index: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._batch(split, ("eval", split, index), size)
 
+    def split_windows(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and next-token targets (N, block_size) for every consecutive, non-overlapping window
+        of ``split`` (its last partial window left out): the whole split, each token predicted once."""
+        n = len(self.data.split(split))
+        starts = torch.arange((n - 1) // self.block_size) * self.block_size
+        return self.data.batch(split, starts, self.block_size)
+
 
 # --- the loader shared by the text notes ---------------------------------------------------------
 

@@ -95,6 +95,7 @@ class MultiHeadAttention(nn.Module):
         *,
         head_dim: int | None = None,
         cross: bool = False,
+        qk_norm: bool = False,
     ):
         super().__init__()
         if head_dim is None:
@@ -113,6 +114,10 @@ class MultiHeadAttention(nn.Module):
             self.c_proj = nn.Linear(inner, d_model, bias=bias)
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
+        # QK normalisation (Henry et al. 2020; Dehghani et al. 2023; Wortsman et al. 2023): an RMSNorm
+        # with a learned gain on each head's queries and keys bounds the attention logits
+        self.q_norm = nn.RMSNorm(head_dim) if qk_norm else None
+        self.k_norm = nn.RMSNorm(head_dim) if qk_norm else None
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape  # (B, T, H d)
@@ -127,8 +132,13 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: torch.Tensor | None = None,
         need_weights: bool = False,
         kv_cache: dict | None = None,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
     ):
-        """x: (B, Tq, C); kv: (B, Tk, C) or None -> (out (B, Tq, C), weights (B, H, Tq, Tk) or None)."""
+        """x: (B, Tq, C); kv: (B, Tk, C) or None -> (out (B, Tq, C), weights (B, H, Tq, Tk) or None).
+
+        ``rotary``: (cos, sin), each (Tq, d / 2), the angles of the new positions (``rotate``); queries
+        and keys are rotated before they enter the cache, so cached keys keep their own positions.
+        """
         b, t_q, _ = x.shape
         inner = self.n_head * self.head_dim
         if self.cross:
@@ -139,6 +149,12 @@ class MultiHeadAttention(nn.Module):
         else:
             raise ValueError("kv: this attention was built for self-attention; build it with cross=True")
         q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (B, H, T, d)
+        if self.q_norm is not None:
+            q, k = self.q_norm(q), self.k_norm(k)
+        if rotary is not None:
+            if self.cross:
+                raise ValueError("rotary: positions rotate self-attention's queries and keys only")
+            q, k = rotate(q, *rotary), rotate(k, *rotary)
         if kv_cache is not None:
             if "k" in kv_cache:
                 k = torch.cat([kv_cache["k"], k], dim=2)
@@ -161,6 +177,27 @@ class MultiHeadAttention(nn.Module):
             weights = None
         out = out.transpose(1, 2).contiguous().view(b, t_q, inner)  # (B, Tq, H d)
         return self.resid_dropout(self.c_proj(out)), weights
+
+
+def rotary_angles(
+    n_positions: int, head_dim: int, offset: int = 0, base: float = 10000.0, device=None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(cos, sin), each (n_positions, head_dim / 2): the rotation angles p theta_i of positions
+    offset .. offset + n_positions - 1, theta_i = base^(-2i / d) (Su et al. 2021, RoFormer)."""
+    if head_dim % 2:
+        raise ValueError(f"rotary positions need an even head_dim, got {head_dim}")
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim)
+    angles = (
+        torch.arange(offset, offset + n_positions, device=device, dtype=torch.float32)[:, None] * inv_freq
+    )
+    return angles.cos(), angles.sin()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding (Su et al. 2021): x (..., T, d) with the pairs (x_i, x_{i + d/2})
+    turned by the angle of their position, so q_s . k_t depends on s - t only. cos, sin: (T, d / 2)."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 def _stacked_linear(d_in: int, parts: tuple[int, ...], bias: bool) -> nn.Linear:

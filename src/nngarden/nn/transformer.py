@@ -102,6 +102,7 @@ class Block(nn.Module):
     ``causal``: position t attends to positions <= t only (a decoder). ``cross_attention``: a second
     attention whose keys and values come from ``memory`` (an encoder-decoder's decoder). ``head_dim``:
     width of each head (default n_embd / n_head); n_head * head_dim may differ from n_embd.
+    ``qk_norm``: RMS-normalise each head's queries and keys (learned gains) before they meet.
     """
 
     def __init__(
@@ -116,11 +117,12 @@ class Block(nn.Module):
         causal: bool = False,
         cross_attention: bool = False,
         activation: str = "gelu",
+        qk_norm: bool = False,
     ):
         super().__init__()
         self.causal = causal
         self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
-        self.attn = MultiHeadAttention(n_embd, n_head, dropout, bias, head_dim=head_dim)
+        self.attn = MultiHeadAttention(n_embd, n_head, dropout, bias, head_dim=head_dim, qk_norm=qk_norm)
         self.ln_cross, self.cross_attn = None, None
         if cross_attention:
             self.ln_cross = nn.LayerNorm(n_embd, bias=bias)
@@ -137,6 +139,7 @@ class Block(nn.Module):
         memory_padding_mask: torch.Tensor | None = None,
         kv_cache: dict | None = None,
         weights: dict | None = None,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """x: (B, T, C), memory: (B, S, C) -> (B, T, C).
 
@@ -144,7 +147,8 @@ class Block(nn.Module):
         ``kv_cache``: a dict that receives and extends the self-attention's past keys and values; ``x``
         then holds only the new positions. ``weights``: a dict whose keys name the attention weights
         wanted, "self" (B, H, T, T) and/or "cross" (B, H, T, S); those attentions take the explicit path
-        and store their weights under their keys (the others keep the fast path).
+        and store their weights under their keys (the others keep the fast path). ``rotary``: the
+        (cos, sin) angles of x's positions for rotary self-attention (``attention.rotary_angles``).
         """
         want = () if weights is None else tuple(weights)
         if not set(want) <= {"self", "cross"}:
@@ -155,6 +159,7 @@ class Block(nn.Module):
             key_padding_mask=key_padding_mask,
             kv_cache=kv_cache,
             need_weights="self" in want,
+            rotary=rotary,
         )
         x = x + attended
         if "self" in want:

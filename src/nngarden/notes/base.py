@@ -8,7 +8,7 @@ finds it by itself, so adding a note means adding one package (see docs/adding-a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,8 @@ class Note:
     quick_decides: tuple[str, ...] = ()  # claim ids the quick preset must decide
     packages: tuple[str, ...] = ()  # extra packages whose versions go into provenance
     train: Callable | None = field(default=None, repr=False)  # `nngarden train SLUG`, when the note has one
+    # `nngarden train SLUG --recipe NAME`: named sets of field values applied over the preset
+    recipes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not all(isinstance(spec, ClaimSpec) for spec in self.claims):

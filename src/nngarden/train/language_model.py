@@ -17,6 +17,7 @@ models, the engine) are imported inside the functions, so importing this module 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -86,8 +87,19 @@ def resume_tokenizer(
 # --- shapes ---------------------------------------------------------------------------------------
 
 
+# GPT options a ``model`` section may carry, with GPT-2's values for a section that lacks them
+GPT_OPTIONS = {
+    "activation": "gelu",
+    "position": "learned",
+    "qk_norm": False,
+    "tie_embeddings": True,
+    "zero_init": False,
+    "logit_softcap": 0.0,
+}
+
+
 def gpt_config(model, vocab_size: int):
-    """The GPT of a ``model`` section over ``vocab_size`` tokens (a GPT always learns its positions)."""
+    """The GPT of a ``model`` section over ``vocab_size`` tokens (options it lacks: GPT-2's choice)."""
     from ..nn.gpt import GPTConfig
 
     return GPTConfig(
@@ -98,6 +110,7 @@ def gpt_config(model, vocab_size: int):
         n_embd=model.n_embd,
         dropout=model.dropout,
         bias=model.bias,
+        **{name: getattr(model, name, default) for name, default in GPT_OPTIONS.items()},
     )
 
 
@@ -148,6 +161,7 @@ def train_language_model(
     tokenizer_json = resume_tokenizer(config, out_dir, verbose=train_kw.get("verbose", False))
     text, tokenizer, data = load_text_data(config.data, config.model.block_size, tokenizer_json)
     seed = config.training_seed()
+    build_start = time.process_time()  # training time starts with the model (train.train_cpu_seconds)
     torch.manual_seed(seed)
     state: dict[str, Any] = {"note": note or kind, "config": config.to_dict()}
     if kind == "gpt":
@@ -192,6 +206,7 @@ def train_language_model(
         seed=seed,
         state=state,
         tokenizer_json=tokenizer.to_json(),
+        setup_cpu_seconds=time.process_time() - build_start,
         **train_kw,
     )
     return TrainedLanguageModel(result, tokenizer, data, text)

@@ -13,10 +13,12 @@ evaluation) stops training naming the step and the last good checkpoint.
 "Step s" always means the model after s optimizer updates: the losses logged at step s are measured on
 that model. The metric keys are ``fit()``'s: a step row has ``train_loss`` (the loss of the batch the
 update of step s used), ``lr``, ``train_cpu_seconds`` and ``wall_seconds`` (cumulative time of the
-training steps, evaluation and checkpoints excluded, carried across resumes in the checkpoint), plus
-``grad_norm``, ``ms_per_step``, ``cpu_ms_per_step``, ``tokens_per_s`` and ``threads``; an evaluation row
-has ``val_loss`` and ``train_eval_loss`` (the same estimate on fixed training batches), the cumulative
-times, ``eval_seconds`` and ``threads``.
+training steps and of building the model and optimizer, evaluation and checkpoints excluded, carried
+across resumes in the checkpoint), plus ``grad_norm``, ``ms_per_step``, ``cpu_ms_per_step``,
+``tokens_per_s`` and ``threads``; an evaluation row has ``val_loss`` and ``train_eval_loss`` (the same
+estimate on fixed training batches; none when ``eval_batches`` is 0, the whole validation split), the
+cumulative times, ``eval_seconds`` and ``threads``. With ``target_val_loss`` the run ends at the first
+evaluation at or below it.
 
 Resuming: the loop starts from the newest complete checkpoint in ``out_dir/checkpoints``; batches are a
 function of (seed, step), the learning rate a function of the step, and model, optimizer and RNG states
@@ -50,7 +52,7 @@ from .config import TrainConfig
 from .distributed import Dist
 from .fit import NonFiniteLoss as NonFiniteLoss  # one class for fit() and the engine
 from .fit import non_finite_loss
-from .optim import adamw
+from .optim import build_optimizer
 from .schedule import lr_at
 
 
@@ -71,6 +73,8 @@ class TrainResult:
     cpu_seconds: float = 0.0
     steps_run: int = 0
     threads: int = 1
+    target_reached: bool = False  # stopped at an evaluation at or below train.target_val_loss
+    setup_cpu_seconds: float = 0.0  # this invocation's model and optimizer construction (in the clock)
 
     @property
     def ms_per_step(self) -> float:
@@ -157,7 +161,9 @@ def evaluate(
     autocast=nullcontext,
 ) -> dict[str, float]:
     """Mean loss over ``n_batches`` fixed batches of each split (``train_eval_loss``, ``val_loss``);
-    ranks share the batches out."""
+    ranks share the batches out. ``n_batches`` 0: the whole validation split (``_whole_split``)."""
+    if n_batches == 0:
+        return _whole_split(model, source, device, dist, autocast)
     was_training = model.training
     model.eval()
     out = {}
@@ -171,6 +177,27 @@ def evaluate(
         out[key] = dist.total(total, device) / n_batches
     model.train(was_training)
     return out
+
+
+WINDOWS_PER_FORWARD = 128  # whole-split evaluation: windows per forward pass
+
+
+@torch.no_grad()
+def _whole_split(model, source, device: str, dist: Dist, autocast=nullcontext) -> dict[str, float]:
+    """``val_loss``: the mean loss over every consecutive window of the validation split
+    (``source.split_windows``); ranks share the windows out. No training-split estimate: a second pass
+    of that size would double the cost of every evaluation."""
+    was_training = model.training
+    model.eval()
+    x, y = source.split_windows("val")
+    total = 0.0
+    for start in range(dist.rank * WINDOWS_PER_FORWARD, len(x), dist.world * WINDOWS_PER_FORWARD):
+        xb, yb = x[start : start + WINDOWS_PER_FORWARD], y[start : start + WINDOWS_PER_FORWARD]
+        with autocast():
+            _, loss = model(xb.to(device), yb.to(device))
+        total += float(loss.item()) * len(xb)  # windows of equal length: weight by their count
+    model.train(was_training)
+    return {"val_loss": dist.total(total, device) / len(x)}
 
 
 def train_model(
@@ -189,13 +216,17 @@ def train_model(
     dist: Dist | None = None,
     verbose: bool = False,
     progress: bool = False,
+    setup_cpu_seconds: float = 0.0,
 ) -> TrainResult:
     """Train ``model`` on ``source`` as ``cfg`` says, checkpointing into ``out_dir/checkpoints``.
 
     ``state`` (JSON-able: the run's config, the model's spec) goes into every checkpoint, which makes a
     checkpoint self-contained; so does ``tokenizer_json``. Returns when max_steps is reached or a signal
     asked it to stop; raises NonFiniteLoss on a NaN/inf loss (the checkpoints on disk stay as they were).
+    ``setup_cpu_seconds`` (the caller's model construction) and this function's own set-up (the
+    optimizer, a resume) count as training time, as the steps do; evaluation does not.
     """
+    setup_start = time.process_time()
     dist = dist or Dist()
     out_dir = Path(out_dir)
     ckpt_dir = out_dir / "checkpoints"
@@ -213,7 +244,12 @@ def train_model(
     rank_slice = slice(dist.rank * per_rank, (dist.rank + 1) * per_rank)
 
     model.to(device)
-    optimizer = adamw(model, cfg.lr, cfg.betas, cfg.weight_decay, device_type)
+    if cfg.eval_batches == 0 and not hasattr(source, "split_windows"):
+        raise ConfigError(
+            "train.eval_batches: 0 (the whole validation split) needs batches cut from a token stream; "
+            "this model's batches are drawn, so give a number of batches"
+        )
+    optimizer = build_optimizer(model, cfg, device_type)
     if device_type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -308,7 +344,8 @@ def train_model(
 
     model.train()
     step, steps_run, wall, cpu = start_step, 0, 0.0, 0.0  # this invocation's training time
-    cpu_before = float(clock.get("train_cpu_seconds", 0.0))  # and the time of the runs it resumes
+    setup = setup_cpu_seconds + time.process_time() - setup_start  # model and optimizer construction
+    cpu_before = float(clock.get("train_cpu_seconds", 0.0)) + setup  # and the time of the runs it resumes
     wall_before = float(clock.get("wall_seconds", 0.0))
 
     def times() -> dict[str, float]:
@@ -328,6 +365,11 @@ def train_model(
 
     last_saved = start_step if latest is not None else None
     stopped_by = None
+    # a run resumed from the checkpoint of the evaluation that met its target is already done
+    reached = (
+        latest is not None
+        and dist.any([_target_met(cfg, _logged_val_loss(metrics_path, start_step))], device)[0]
+    )
     with _StopOnSignal() as stop:
         while True:
             fresh_here = step == start_step and latest is not None  # this step was done before the checkpoint
@@ -343,10 +385,11 @@ def train_model(
                 say(_eval_line(step, losses, wall, cpu, steps_run, threads), flush=True)
                 if not all(math.isfinite(v) for v in losses.values()):
                     raise stop_non_finite(_non_finite_evaluation(step, losses, _last_good(ckpt_dir)))
+                reached = _target_met(cfg, losses["val_loss"])
             due = not fresh_here and (
-                step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps
+                step % cfg.checkpoint_interval == 0 and step > 0 or step == cfg.max_steps or reached
             )
-            if step >= cfg.max_steps:
+            if step >= cfg.max_steps or reached:
                 if due:  # the evaluation just done measured this model's loss: finite
                     save(step, ckpt.rng_state())
                 break
@@ -360,9 +403,11 @@ def train_model(
                     break
             rng_before = ckpt.rng_state() if due else None  # the state a resumed run starts step from
 
-            lr = lr_at(step, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.decay_steps)
+            lr = lr_at(
+                step, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.decay_steps, cfg.schedule, cfg.cooldown
+            )
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)  # Muon's matrices keep their own peak
             t0, c0 = time.perf_counter(), time.process_time()
             loss_sum = torch.zeros((), device=device)
             for micro in range(cfg.grad_accum):
@@ -419,7 +464,7 @@ def train_model(
     return TrainResult(
         step=step,
         start_step=start_step,
-        finished=step >= cfg.max_steps and stopped_by is None,
+        finished=(step >= cfg.max_steps or reached) and stopped_by is None,
         stopped_by=stopped_by,
         checkpoint=ckpt.latest_checkpoint(ckpt_dir),
         evals=evals,
@@ -427,7 +472,21 @@ def train_model(
         cpu_seconds=cpu,
         steps_run=steps_run,
         threads=threads,
+        target_reached=reached,
+        setup_cpu_seconds=setup,
     )
+
+
+def _target_met(cfg: TrainConfig, val_loss: float | None) -> bool:
+    return cfg.target_val_loss is not None and val_loss is not None and val_loss <= cfg.target_val_loss
+
+
+def _logged_val_loss(path: Path, step: int) -> float | None:
+    """The validation loss logged at ``step`` (None when that step has no evaluation row)."""
+    rows = (
+        [r for r in read_metrics(path) if r.get("step") == step and "val_loss" in r] if path.exists() else []
+    )
+    return rows[-1]["val_loss"] if rows else None
 
 
 def _last_good(ckpt_dir: Path) -> str:
@@ -446,7 +505,9 @@ def _non_finite_evaluation(step: int, losses: dict[str, float], where: str) -> N
 def _eval_line(
     step: int, losses: dict[str, float], wall: float, cpu: float, steps_run: int, threads: int
 ) -> str:
-    line = f"step {step}: train loss {losses['train_eval_loss']:.4f}, val loss {losses['val_loss']:.4f}"
+    line = f"step {step}: val loss {losses['val_loss']:.4f}"
+    if "train_eval_loss" in losses:
+        line = f"step {step}: train loss {losses['train_eval_loss']:.4f}, val loss {losses['val_loss']:.4f}"
     if steps_run:
         line += (
             f"  ({1000 * wall / steps_run:.0f} ms/step wall, {1000 * cpu / steps_run:.0f} ms CPU, "

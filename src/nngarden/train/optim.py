@@ -1,4 +1,5 @@
-"""AdamW with decay and no-decay parameter groups, fused where this torch offers it."""
+"""The engine's optimizers: AdamW with decay and no-decay parameter groups, fused where this torch offers
+it; or Muon for the hidden matrices with AdamW for the rest (``muon.py``)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,21 @@ def adamw(
     return torch.optim.AdamW(
         param_groups(model, weight_decay), lr=lr, betas=tuple(betas), **({"fused": True} if fused else {})
     )
+
+
+def build_optimizer(model: torch.nn.Module, cfg, device: str) -> torch.optim.Optimizer:
+    """The optimizer a TrainConfig names: ``adamw`` (the baby recipe's) or ``muon`` (Muon and AdamW in one).
+
+    With Muon each group carries ``lr_scale``, the ratio of its peak to ``cfg.lr``: the engine sets
+    ``lr = schedule(step) x lr_scale``, so one schedule drives both learning rates.
+    """
+    if cfg.optimizer == "adamw":
+        return adamw(model, cfg.lr, cfg.betas, cfg.weight_decay, device)
+    from .muon import MuonAdamW, muon_param_groups
+
+    groups = muon_param_groups(model, cfg.weight_decay)
+    for group in groups:
+        if group.get("muon"):
+            group.update(lr_scale=cfg.muon_lr / cfg.lr, momentum=cfg.muon_momentum, ns_steps=cfg.ns_steps)
+        group["betas"] = tuple(cfg.betas)
+    return MuonAdamW(groups, fused=fused_available(device))

@@ -8,8 +8,10 @@ from nngarden.findings import judge_claims
 from nngarden.notes.gpt import CLAIMS, GPTNoteConfig
 from nngarden.notes.gpt.claims import JUDGES
 from nngarden.notes.gpt.config import REFERENCE_VAL_LOSS
+from nngarden.notes.gpt.speedrun import summarize
 
 QUICK = GPTNoteConfig.quick()  # nanoGPT's recipe stopped at step 1000, a point of its curve
+FULL = GPTNoteConfig.full().with_overrides(["train.max_steps=1000", "train.lr_decay_steps=2000"])
 VOCAB = 65
 REFERENCE = REFERENCE_VAL_LOSS[1000]  # 2.041
 
@@ -70,7 +72,25 @@ def results(
             "ngram_order": 5,
             "ngram_val_loss": 1.57,
         },
+        "speedrun": None,
     }
+
+
+def run(recipe, seed, curve):
+    """A made-up training: (step, val_loss, train_cpu_seconds) rows."""
+    return {"recipe": recipe, "seed": seed, "steps": curve[-1][0], "evals": [list(row) for row in curve]}
+
+
+def with_speedrun(times=(30.0, 31.0, 29.0), never=()):
+    """Babies end at 1.88 after 120 CPU s; each speedrun crosses 1.88 at its given time (or never)."""
+    babies = [run("baby", s, [(0, 4.3, 0.0), (2000, 1.88, 120.0)]) for s in range(3)]
+    fast = [
+        run("speedrun", s, [(0, 4.3, 0.0), (300, 2.0, t - 10), (400, 1.9 if s in never else 1.87, t)])
+        for s, t in enumerate(times)
+    ]
+    res = results()
+    res["speedrun"] = {**summarize(babies, fast), "runs": {"baby": babies, "speedrun": fast}}
+    return res
 
 
 def verdicts(res, cfg=QUICK):
@@ -83,6 +103,7 @@ def test_kinds_follow_the_plan():
         "shapes": "check",
         "learns": "finding",
         "samples": "finding",
+        "speedrun": "finding",
     }
 
 
@@ -93,6 +114,7 @@ def test_the_revised_findings_say_so():
 
 def test_every_claim_holds_on_a_good_run():
     claims = verdicts(results())
+    assert claims.pop("speedrun").verdict == "inconclusive"  # the quick preset does not compare recipes
     assert {cid: c.verdict for cid, c in claims.items()} == dict.fromkeys(claims, "holds")
     learns = claims["learns"]
     assert (
@@ -128,7 +150,7 @@ def test_every_claim_holds_on_a_good_run():
 def test_a_claim_fails_when_its_criterion_is_missed(change, claim):
     claims = verdicts(results(**change))
     assert claims[claim].verdict == "fails"
-    assert all(c.verdict == "holds" for cid, c in claims.items() if cid != claim)
+    assert all(c.verdict == "holds" for cid, c in claims.items() if cid not in (claim, "speedrun"))
 
 
 def test_learns_holds_while_the_reference_is_inside_the_widened_interval():
@@ -173,3 +195,26 @@ def test_samples_without_words_or_baseline_are_inconclusive():
     res["samples"]["ngram_order"] = None
     claim = verdicts(res)["samples"]
     assert claim.verdict == "inconclusive" and "too large" in claim.criterion
+
+
+def test_speedrun_needs_the_full_preset():
+    claim = verdicts(results())["speedrun"]
+    assert claim.verdict == "inconclusive" and "--full" in claim.criterion
+
+
+def test_speedrun_holds_when_the_whole_interval_is_under_a_third():
+    claim = verdicts(with_speedrun(), FULL)["speedrun"]
+    assert claim.verdict == "holds"
+    ev = claim.evidence
+    assert ev["cpu_ratio"] == pytest.approx(0.25) and ev["cpu_ratio_high"] < 1 / 3 < 0.34
+    assert ev["n_seeds"] == 3 and ev["seeds_reaching_target"] == 3 and ev["target_val_loss"] == 1.88
+    assert ev["speedrun_cpu_seconds"] == pytest.approx(30.0) and ev["baby_cpu_seconds"] == 120.0
+    assert "2 df" in claim.criterion and "0.3333" in claim.criterion
+
+
+def test_speedrun_fails_when_the_interval_reaches_past_a_third_or_a_seed_never_gets_there():
+    straddles = verdicts(with_speedrun(times=(30.0, 45.0, 36.0)), FULL)["speedrun"]
+    assert straddles.verdict == "fails" and straddles.evidence["cpu_ratio_high"] > 1 / 3
+    never = verdicts(with_speedrun(never=(1,)), FULL)["speedrun"]
+    assert never.verdict == "fails" and never.evidence["seeds_reaching_target"] == 2
+    assert "cpu_ratio" not in never.evidence

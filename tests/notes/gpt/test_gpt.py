@@ -266,3 +266,32 @@ def test_resuming_with_another_model_is_refused(corpus, tmp_path, capsys):
         == 0
     )
     assert "resuming from" in capsys.readouterr().out
+
+
+def test_recipes_set_their_fields_over_the_preset_and_set_comes_last():
+    from nngarden.commands.notes import resolve_config
+    from nngarden.config import ConfigError
+    from nngarden.notes.gpt.config import RECIPES, SPEEDRUN
+
+    baby = resolve_config(NOTE, "full", [], None, "baby")
+    assert baby == GPTNoteConfig.full()  # the baby recipe is today's defaults, unchanged
+    fast = resolve_config(NOTE, "full", ["train.max_steps=7"], 3, "speedrun")
+    assert fast.train.optimizer == SPEEDRUN["train.optimizer"] == "muon" and fast.seed == 3
+    assert fast.train.max_steps == 7  # --set after the recipe
+    assert set(RECIPES["baby"]) == set(RECIPES["speedrun"])  # --help shows both side by side
+    with pytest.raises(ConfigError, match="--recipe: got 'fast', allowed: baby, speedrun"):
+        resolve_config(NOTE, "full", [], None, "fast")
+
+
+def test_train_help_lists_both_recipes_values(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--recipe" in out and "recipe 'baby' of 'gpt'" in out and "recipe 'speedrun' of 'gpt'" in out
+    assert "train.optimizer=muon" in out and "train.optimizer=adamw" in out
+
+
+def test_a_recipe_the_note_lacks_is_one_clear_line(tmp_path, capsys):
+    code = cli.main(["train", "bert", "--recipe", "speedrun", "--out", str(tmp_path / "b")])
+    assert code == 2
+    assert "--recipe: got 'speedrun', allowed: none (note 'bert' has no recipes)" in capsys.readouterr().err

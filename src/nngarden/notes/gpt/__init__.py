@@ -6,14 +6,17 @@ seeds on the whole validation split); the architecture scales to the published s
 124M, GPT-3 175B parameters, counted on the meta device); and its samples look like the corpus (most
 generated words are words of the held-out text, more than a 5-gram character model's).
 
-``nngarden train gpt`` runs the same training alone as a long, resumable run; ``run gpt`` trains, then
-judges the claims on the trained model.
+At the full preset, issue 18's speedrun: a recipe of Muon and its companions (``config.SPEEDRUN``)
+against the baby recipe, both over 3 seeds side by side, in training CPU seconds to the baby's loss.
+
+``nngarden train gpt [--recipe baby|speedrun]`` runs one training alone as a long, resumable run;
+``run gpt`` trains, then judges the claims on the trained model.
 """
 
 from ...findings import ClaimSpec, Requirement
 from ...train.language_model import load_gpt, train_gpt  # re-exported for older importers
 from ..base import Note
-from .config import GPTNoteConfig
+from .config import RECIPES, GPTNoteConfig
 
 SEEDS = Requirement(
     lambda cfg: cfg.findings.seeds >= 3,
@@ -76,6 +79,24 @@ CLAIMS = (
         "5-gram at 0.8; words of any length in the training text -> words of 3+ letters in the "
         "validation text; one sample -> 3 seeds, lower 95% bounds",
     ),
+    ClaimSpec(
+        id="speedrun",
+        statement="The speedrun recipe reaches the baby recipe's final validation loss in at most a third "
+        "of the baby recipe's training CPU time, on one thread.",
+        kind="finding",
+        criterion="{n_seeds} seeds of each recipe trained side by side on one thread; target: the mean "
+        "final validation loss of the baby recipe (whole validation split, 64-character windows); the "
+        "speedrun's time is its training CPU seconds at its first evaluation at or below the target; "
+        "holds when the upper end of the 95% t interval ({df} df) of the per-seed ratio speedrun / baby "
+        "is at most {max_ratio:.4f}",
+        thresholds={"max_ratio": 1 / 3},
+        requires=(
+            Requirement(
+                met=lambda cfg: cfg.speedrun.seeds >= 3,
+                reason="the comparison trains both recipes over 3 seeds, at the full preset (run --full)",
+            ),
+        ),
+    ),
 )
 
 NOTE = Note(
@@ -97,6 +118,7 @@ NOTE = Note(
     quick_decides=("causal", "learns", "shapes", "samples"),
     packages=("tokenizers", "safetensors"),
     train=train_gpt,
+    recipes=RECIPES,
 )
 
 __all__ = ["CLAIMS", "NOTE", "GPTNoteConfig", "load_gpt", "train_gpt"]

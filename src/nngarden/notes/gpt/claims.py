@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ...findings import Outcome
-from ...stats import on_side, paired_t_interval, t_interval
+from ...stats import Interval, interval_evidence, on_side, paired_t_interval, t_interval
 from .config import MIN_WORD_LETTERS, NGRAM_ORDER, REFERENCE_VAL_LOSS, baby_recipe_differences
 
 
@@ -52,18 +52,19 @@ def learns(results, t, cfg) -> Outcome:
         context["method"] = interval.method
         evidence.update(interval.evidence(f"val_loss_step_{step}"))
         train = [
-            next((r["train_eval_loss"] for r in seed["evals"] if r["step"] == step), math.nan)
+            next((r.get("train_eval_loss") for r in seed["evals"] if r["step"] == step), None)
             for seed in trained
         ]
-        gap = t_interval([a - b for a, b in zip(train, val)])
-        evidence.update(gap.evidence(f"train_minus_val_step_{step}"))
-        gaps.append((step, gap.estimate))
+        if all(x is not None for x in train):  # the engine's estimate (none from a whole-split evaluation)
+            gap = t_interval([a - b for a, b in zip(train, val)])
+            evidence.update(gap.evidence(f"train_minus_val_step_{step}"))
+            gaps.append((step, gap.estimate))
         if step in REFERENCE_VAL_LOSS:
             reference = REFERENCE_VAL_LOSS[step]
             evidence[f"reference_step_{step}"] = reference
             matches.append(interval.low - t.widen <= reference <= interval.high + t.widen)
     flagged = [f"step {s} ({g:+.3f})" for s, g in gaps if abs(g) > t.flag_gap]
-    context["gaps"] = ", ".join(f"{g:+.3f} at step {s}" for s, g in gaps)
+    context["gaps"] = ", ".join(f"{g:+.3f} at step {s}" for s, g in gaps) or "not measured"
     context["flagged"] = "; ".join(flagged) or "none"
     evidence["train_val_gaps_flagged"] = len(flagged)
     differences = baby_recipe_differences(cfg)
@@ -136,4 +137,30 @@ def samples(results, t, cfg) -> Outcome:
     return Outcome(passed, evidence, context)
 
 
-JUDGES = {"causal": causal, "learns": learns, "shapes": shapes, "samples": samples}
+def speedrun(results, t, cfg) -> Outcome:
+    """The per-seed ratio of CPU seconds to the target, speedrun over baby, against the threshold.
+
+    A speedrun seed that never reaches the target fails the claim (its ratio is unbounded)."""
+    s = results["speedrun"]
+    seeds = s["seeds"]
+    evidence = {
+        "target_val_loss": s["target"],
+        "seeds_reaching_target": s["reached"],
+        "baby_cpu_seconds": sum(r["baby_cpu_seconds"] for r in seeds) / len(seeds),
+        "baby_steps": sum(r["baby_steps"] for r in seeds) / len(seeds),
+    }
+    context = {"n_seeds": len(seeds), "df": len(seeds) - 1}
+    if "ratio" not in s:
+        evidence["n_seeds"] = len(seeds)
+        return Outcome(False, evidence, context)
+    r = s["ratio"]
+    interval = Interval(r["estimate"], r["low"], r["high"], r["n"], r["method"])
+    evidence.update(
+        speedrun_cpu_seconds=sum(x["speedrun_cpu_seconds"] for x in seeds) / len(seeds),
+        speedrun_steps=sum(x["speedrun_steps"] for x in seeds) / len(seeds),
+        **interval_evidence("cpu_ratio", interval),
+    )
+    return Outcome(on_side(interval, t.max_ratio, "at_most"), evidence, context)
+
+
+JUDGES = {"causal": causal, "learns": learns, "shapes": shapes, "samples": samples, "speedrun": speedrun}

@@ -29,6 +29,17 @@ class ModelSection(Config):
     block_size: int = option(64, "context length in tokens", low=1, high=65536)
     dropout: float = option(0.0, "dropout probability", low=0.0, high=0.99)
     bias: bool = option(False, "biases in Linear and LayerNorm layers (nanoGPT's train.py default: false)")
+    # options of nngarden.nn.gpt.GPTConfig (the help and references are there): off in the baby recipe
+    activation: str = option(
+        "gelu",
+        "MLP activation: gelu, gelu_tanh or relu2 (ReLU squared)",
+        choices=("gelu", "gelu_tanh", "relu2"),
+    )
+    position: str = option("learned", "learned position embeddings, or rotary", choices=("learned", "rotary"))
+    qk_norm: bool = option(False, "RMS-normalise queries and keys per head")
+    tie_embeddings: bool = option(True, "the output head shares the input embedding")
+    zero_init: bool = option(False, "output projections (each c_proj, an untied head) start at zero")
+    logit_softcap: float = option(0.0, "soft-cap the logits at c: c tanh(logits / c); 0 = off", low=0.0)
 
     def validate(self) -> None:
         if self.n_embd % self.n_head:
@@ -59,12 +70,26 @@ class FindingsSection(Config):
 
 
 @dataclass
+class SpeedrunSection(Config):
+    """The speedrun finding: the baby and speedrun recipes trained side by side (issue 18)."""
+
+    seeds: int = option(
+        3,
+        "seeds 0 .. n-1 of each recipe trained side by side for the speedrun finding (0: not measured); "
+        "about 6 CPU minutes per seed",
+        low=0,
+        high=10,
+    )
+
+
+@dataclass
 class GPTNoteConfig(NoteConfig):
     model: ModelSection = nested(ModelSection)
     data: TextDataConfig = nested(TextDataConfig)
     train: TrainConfig = nested(TrainConfig)
     sample: SampleSection = nested(SampleSection)
     findings: FindingsSection = nested(FindingsSection)
+    speedrun: SpeedrunSection = nested(SpeedrunSection)
 
     def training_seed(self) -> int:
         return self.seed if self.train.seed is None else self.train.seed
@@ -83,7 +108,8 @@ class GPTNoteConfig(NoteConfig):
     @classmethod
     def full(cls) -> GPTNoteConfig:
         """nanoGPT's CPU baby recipe, 2000 steps, 3 seeds, compared with nanoGPT at every point of its curve
-        (about 10 minutes of one core)."""
+        (about 10 minutes of one core); then the speedrun comparison, both recipes over 3 seeds (about 20
+        minutes more)."""
         return cls(findings=FindingsSection(compare_steps=tuple(sorted(REFERENCE_VAL_LOSS))))
 
     @classmethod
@@ -95,7 +121,10 @@ class GPTNoteConfig(NoteConfig):
         Step 1000 is a point of nanoGPT's curve, and the earliest where samples are mostly real words
         (at step 750 about 45% of sampled words are, so the samples claim could not hold yet).
         """
-        return cls(train=TrainConfig(max_steps=1000, lr_decay_steps=REFERENCE_SCHEDULE_STEPS))
+        return cls(
+            train=TrainConfig(max_steps=1000, lr_decay_steps=REFERENCE_SCHEDULE_STEPS),
+            speedrun=SpeedrunSection(seeds=0),
+        )
 
     @classmethod
     def tiny(cls) -> GPTNoteConfig:
@@ -111,6 +140,7 @@ class GPTNoteConfig(NoteConfig):
                 checkpoint_interval=15,
             ),
             sample=SampleSection(tokens=200),
+            speedrun=SpeedrunSection(seeds=0),
         )  # 3 seeds, as the findings need: at this size each costs about a second
 
 
@@ -124,6 +154,8 @@ _RECIPE_TRAIN_KEYS = (
     "train.grad_clip",
     "train.betas",
     "train.grad_accum",
+    "train.optimizer",
+    "train.schedule",
 )
 
 
@@ -138,3 +170,35 @@ def baby_recipe_differences(config: GPTNoteConfig) -> list[str]:
     if config.train.decay_steps != REFERENCE_SCHEDULE_STEPS:
         out.append("train.lr_decay_steps")
     return out
+
+
+# --- issue 18: the speedrun recipe against the baby recipe ----------------------------------------
+# The speedrun recipe, tuned on seeds >= 100 only (docs/criteria-log.md, gpt): each ingredient is an
+# option that is off in the baby recipe. ``nngarden train gpt --recipe speedrun`` applies these values.
+SPEEDRUN = {
+    "train.optimizer": "muon",
+    "train.muon_lr": 0.02,
+    "train.lr": 3e-3,
+    "train.min_lr": 0.0,
+    "train.warmup_steps": 50,
+    "train.schedule": "wsd",
+    "train.cooldown": 0.4,
+    "train.max_steps": 600,
+}
+_BABY = flat_keys(GPTNoteConfig.full().to_dict())
+# The baby recipe is the full preset as it is; named with the keys the speedrun changes, so that
+# ``--help`` shows both recipes' values side by side.
+RECIPES = {"baby": {key: _BABY[key] for key in SPEEDRUN}, "speedrun": SPEEDRUN}
+
+# The ingredients the ablation removes one at a time (each back to the baby recipe's values).
+ABLATIONS = {
+    "muon": {"train.optimizer": "adamw"},
+    "wsd": {"train.schedule": "cosine"},
+}
+
+# Evaluation in the comparison: the whole validation split (64-character windows), a few points along
+# each run (the speedrun's also give its time to the target), checkpoints at the end only.
+COMPARISON = {
+    "baby": {"train.eval_batches": 0, "train.eval_interval": 500, "train.checkpoint_interval": 2000},
+    "speedrun": {"train.eval_batches": 0, "train.eval_interval": 100, "train.checkpoint_interval": 2000},
+}

@@ -70,7 +70,25 @@ def measure(cfg: GPTNoteConfig, ctx) -> dict[str, Any]:
             },
         },
         "samples": ctx.stage("samples", lambda: samples_stage(cfg, ctx, tokenizer, data)),
+        "speedrun": speedrun_stages(cfg, ctx) if cfg.speedrun.seeds else None,
     }
+
+
+def speedrun_stages(cfg: GPTNoteConfig, ctx) -> dict[str, Any]:
+    """Issue 18: the baby and speedrun recipes seed by seed, interleaved (``speedrun.py``), a stage each."""
+    from .speedrun import summarize, train_recipe, warm_up
+
+    runs: dict[str, list] = {"baby": [], "speedrun": []}
+    for seed in range(cfg.speedrun.seeds):
+        for recipe in runs:
+            folder = ctx.run_dir / "speedrun" / f"{recipe}-{seed}"
+
+            def train(recipe=recipe, seed=seed, folder=folder):
+                warm_up()
+                return train_recipe(recipe, seed, folder, data_path=cfg.data.path, device=ctx.device)
+
+            runs[recipe].append(ctx.stage(f"speedrun-{recipe}-{seed}", train))
+    return {**summarize(runs["baby"], runs["speedrun"]), "runs": runs}
 
 
 class Corpus:

@@ -17,6 +17,9 @@ def draw(cfg, results, ctx) -> list[str]:
     causal_influence(results, ctx, figures)
     learning_curve(cfg, results, ctx, figures)
     samples_text(cfg, results, ctx, figures)
+    if results.get("speedrun"):
+        speedrun_curves(results["speedrun"], ctx, figures)
+    ablation_table(ctx, figures)
     return figures
 
 
@@ -108,4 +111,36 @@ def samples_text(cfg, results, ctx, figures: list[str]) -> None:
             )
     path, rel = ctx.figure("samples.txt")
     path.write_text("\n".join(parts), encoding="utf-8")
+    figures.append(rel)
+
+
+def speedrun_curves(speedrun, ctx, figures: list[str]) -> None:
+    """Validation loss against training CPU seconds, every seed of both recipes, and the target."""
+    colors = {"baby": "tab:blue", "speedrun": "tab:orange"}
+    with figure(ctx, "speedrun_curves.png", figures, size=(6.4, 4.2)) as (fig, ax):
+        for recipe, runs in speedrun["runs"].items():
+            for i, run in enumerate(runs):
+                points = [(cpu, loss) for step, loss, cpu in run["evals"] if step > 0]
+                label = f"{recipe} recipe ({len(runs)} seeds)" if i == 0 else None
+                ax.plot(*zip(*points), "o-", ms=3, color=colors.get(recipe, "k"), label=label)
+        ax.axhline(speedrun["target"], color="k", ls=":", lw=0.8, label=f"target {speedrun['target']:.3f}")
+        if "ratio" in speedrun:
+            r = speedrun["ratio"]
+            interval = f"{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+            ax.set_title(f"CPU time to the target, speedrun / baby: {interval}", fontsize=9)
+        ax.set_xlabel("training CPU time (seconds, one thread)")
+        ax.set_ylabel("validation loss (nats per character)")
+        ax.set_ylim(top=min(2.6, ax.get_ylim()[1]))
+        ax.legend(fontsize=7)
+
+
+def ablation_table(ctx, figures: list[str]) -> None:
+    """The ablation table that ``benchmarks/speedrun.py --ablate`` logged (shipped with the note)."""
+    from importlib import resources
+
+    source = resources.files(__package__).joinpath("speedrun_ablation.txt")
+    if not source.is_file():
+        return
+    path, rel = ctx.figure("speedrun_ablation.txt")
+    path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     figures.append(rel)
