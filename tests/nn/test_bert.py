@@ -35,6 +35,17 @@ def test_both_sides_are_seen():
     assert (a[0, 3] - b[0, 3]).abs().max() > 1e-6
 
 
+def test_a_causal_masked_model_sees_the_left_side_only():
+    """The left-only control: with causal=True the output at t ignores every later token."""
+    model = _model(causal=True)
+    idx = torch.randint(0, 30, (1, 16))
+    other = idx.clone()
+    other[0, 12:] = (other[0, 12:] + 1) % 30
+    a, _ = model(idx)
+    b, _ = model(other)
+    assert torch.equal(a[0, :12], b[0, :12]) and (a[0, 12] - b[0, 12]).abs().max() > 1e-6
+
+
 def test_key_padding_hides_padded_positions():
     model = _model()
     idx = torch.randint(0, 30, (1, 16))

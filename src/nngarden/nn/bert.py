@@ -2,7 +2,8 @@
 
 Devlin, Chang, Lee and Toutanova (2019), "BERT: Pre-training of Deep Bidirectional Transformers for
 Language Understanding". Every position attends to every other (no causal mask), so a hidden token is
-predicted from both sides. Differences from the paper, on purpose: pre-LayerNorm blocks (as in the
+predicted from both sides. ``causal=True`` gives the left-only control: the same masked model whose
+position t sees positions <= t only. Differences from the paper, on purpose: pre-LayerNorm blocks (as in the
 GPT of this package: stabler at small sizes), no next-sentence objective, and either sinusoidal or
 learned positions.
 
@@ -39,6 +40,9 @@ class BERTConfig(TransformerConfig):
     n_layer: int = option(2, "transformer blocks", low=1)
     n_head: int = option(2, "attention heads per block", low=1)
     positions: str = option("learned", "position encoding", choices=("learned", "sinusoidal"))
+    causal: bool = option(
+        False, "position t attends to positions <= t only: a left-only masked model, a control (not BERT)"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -114,10 +118,11 @@ class BERT(nn.Module):
                     dropout=config.dropout,
                     bias=config.bias,
                     activation=config.activation,
+                    causal=config.causal,
                 )
                 for _ in range(config.n_layer)
             ]
-        )  # no causal mask: every position sees both sides
+        )  # BERT has no causal mask: every position sees both sides
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.head = MaskedLMHead(config, self.tok_emb)
         init_gpt2_weights(self, config.n_layer)  # residual projections scaled by depth, as in GPT-2

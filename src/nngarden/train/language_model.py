@@ -4,7 +4,7 @@ What ``nngarden train gpt|bert``, ``sample`` and ``fill`` and the gpt and bert n
 is any config with the sections the notes have (duck-typed, so the library needs no note):
 
 - ``model``: ``n_layer``, ``n_head``, ``n_embd``, ``block_size``, ``dropout``, ``bias`` (and for a BERT,
-  optionally ``positions``);
+  optionally ``positions`` and ``causal``);
 - ``data``: a :class:`~nngarden.data.text_config.TextDataConfig`; ``train``: a ``TrainConfig``;
 - ``masking`` (a BERT only): ``rate``, ``mask_frac``, ``random_frac``;
 - ``to_dict()`` and ``training_seed()``.
@@ -127,6 +127,7 @@ def bert_config(model, vocab_size: int):
         dropout=model.dropout,
         bias=model.bias,
         positions=getattr(model, "positions", "learned"),
+        causal=getattr(model, "causal", False),
     )
 
 

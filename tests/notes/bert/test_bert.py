@@ -121,7 +121,8 @@ def test_distance_to_context():
 
 def test_both_sides_readers_see_what_they_should():
     """On a stream 0 1 2 ... 9 0 1 ..., a reader of the right neighbour and a reader of the left neighbour
-    both know the hidden token; BERT shown only the left side has no right neighbour to read."""
+    both know the hidden token; a masked reader with nothing to the left (a causal mask hiding the
+    right side) has nothing to read."""
     from nngarden.data.text import TextData
 
     v, mask = 10, 10
@@ -138,9 +139,29 @@ def test_both_sides_readers_see_what_they_should():
         def forward(self, idx):
             return torch.nn.functional.one_hot((idx + 1) % v, v).float(), None
 
-    acc = both_sides(ReadsRight(), ReadsLeft(), data, mask, config)
-    assert acc["bert_both_sides"] == 1.0 and acc["gpt_left_only"] == 1.0
-    assert acc["bert_left_only"] < 0.3  # right of the mask there is nothing to read
+    class Guesses(torch.nn.Module):  # a masked reader that reads neither side: always token 0
+        def forward(self, idx):
+            return torch.nn.functional.one_hot(torch.zeros_like(idx), v + 1).float(), None
+
+    gpts = {"gpt": ReadsLeft(), "gpt-tokens": Guesses()}
+    acc = both_sides(ReadsRight(), Guesses(), gpts, data, mask, config)
+    assert acc["bert_both_sides"] == 1.0 and acc["gpt_equal_steps"] == 1.0
+    assert acc["bert_left_only"] < 0.3 and acc["gpt_equal_tokens"] < 0.3
+    table = acc["tables"]["bert_both_sides_vs_bert_left_only"]
+    assert table["only_b"] == table["neither"] == 0 and table["both"] + table["only_a"] == 40
+
+
+def test_the_models_and_their_budgets():
+    cfg = BertNoteConfig.quick()
+    plans = cfg.trained_models()
+    assert set(plans) == {"bert", "bert-left", "gpt", "gpt-tokens"}
+    assert plans["bert-left"]["causal"] and not plans["bert"]["causal"]
+    assert cfg.eval.windows == 3000 and BertNoteConfig.full().eval.windows == 6000
+    tokens = cfg.model_config("gpt-tokens").train  # as many predicted tokens as BERT: 15% of the steps
+    assert (tokens.max_steps, tokens.warmup_steps, tokens.decay_steps) == (150, 8, 150)
+    assert cfg.model_config("bert-left").model.causal and not cfg.model_config("bert").model.causal
+    assert cfg.model_config("gpt") is cfg
+    assert "bert-0.4" in BertNoteConfig.full().trained_models()
 
 
 def test_the_tiny_run_rejudges_from_its_stages_without_loading_a_model(tmp_path, monkeypatch):
@@ -149,6 +170,8 @@ def test_the_tiny_run_rejudges_from_its_stages_without_loading_a_model(tmp_path,
 
     data, _ = run_note(NOTE, BertNoteConfig.tiny(), tmp_path / "run", preset="tiny")
     assert [c["kind"] for c in data["claims"]] == ["finding"] * 3
+    assert (tmp_path / "run" / "bert-left" / "checkpoints").is_dir()
+    assert (tmp_path / "run" / "gpt-tokens" / "checkpoints").is_dir()
     assert "figures/fills.txt" in data["figures"] and "figures/both_sides.png" in data["figures"]
 
     def no_loading(*args, **kwargs):

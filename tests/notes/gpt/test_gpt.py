@@ -10,7 +10,14 @@ from nngarden.findings import validate_findings
 from nngarden.nn.gpt import GPT, GPTConfig
 from nngarden.notes.gpt import NOTE, GPTNoteConfig
 from nngarden.notes.gpt.config import REFERENCE_VAL_LOSS, baby_recipe_differences
-from nngarden.notes.gpt.experiment import causality_check, count_parameters, word_share
+from nngarden.notes.gpt.experiment import (
+    CopyIndex,
+    causality_check,
+    count_parameters,
+    seed_config,
+    split_loss,
+    word_share,
+)
 from nngarden.runs import rejudge_run, run_note
 
 from ...train._tiny import make_text, train_args
@@ -36,6 +43,18 @@ def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_i
     assert baby_recipe_differences(cfg) == [] and baby_recipe_differences(quick) == []
     assert "model.n_layer" in baby_recipe_differences(GPTNoteConfig.tiny())
     assert set(NOTE.quick_decides) == {"causal", "learns", "shapes", "samples"}
+    for preset in (quick, cfg):
+        assert preset.findings.seeds == 3 and preset.training_seeds() == [0, 1, 2]
+    assert quick.compared_steps() == [1000]
+    assert cfg.compared_steps() == sorted(REFERENCE_VAL_LOSS)  # the full preset: every point of the curve
+
+
+def test_a_seed_stopped_early_keeps_the_whole_runs_schedule():
+    cfg = GPTNoteConfig.full()
+    assert seed_config(cfg, 0, 2000) is cfg  # the first seed, to the end: the run's own config
+    early = seed_config(cfg, 2, 500)
+    assert (early.train.seed, early.train.max_steps, early.train.decay_steps) == (2, 500, 2000)
+    assert early.seed == cfg.seed and early.model == cfg.model
 
 
 def test_every_issue_key_exists():
@@ -102,10 +121,52 @@ def test_parameter_counts_of_published_shapes():
 
 
 def test_word_share():
-    vocabulary = {"to", "be", "or", "not"}
+    vocabulary = {"to", "be", "or", "not", "don't"}
     assert word_share("To be, or NOT to bee", vocabulary) == (5 / 6, 6)
     share, n = word_share("!!! ...", vocabulary)
     assert n == 0 and share != share  # NaN: no words, the claim cannot be measured
+    # words of 3 letters or more only; an apostrophe is not a letter
+    assert word_share("To be, or NOT to bee; don't", vocabulary, 3) == (2 / 3, 3)
+
+
+def _longest_copy_by_hand(sample: str, corpus: str) -> int:
+    best = 0
+    for i in range(len(sample)):
+        while i + best < len(sample) and sample[i : i + best + 1] in corpus:
+            best += 1
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_longest_copy_is_found(seed):
+    import random
+
+    rng = random.Random(seed)
+    corpus = "".join(rng.choice("abcd ") for _ in range(3000))
+    index = CopyIndex(corpus)
+    start = rng.randrange(2000)
+    for sample in (
+        "".join(rng.choice("abcd ") for _ in range(300)),  # chance copies, 5-8 characters
+        "xyz" + corpus[start : start + 40] + "zyx",  # a planted 40-character copy
+        "xyzxyz",  # nothing copied
+        "a",
+    ):
+        copied = index.longest_copy(sample)
+        assert copied in corpus and copied in sample
+        assert len(copied) == _longest_copy_by_hand(sample, corpus)
+
+
+def test_split_loss_is_the_mean_over_every_whole_window():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=16)).eval()
+    stream = torch.randint(11, (8 * 150 + 5,))  # 150 whole windows (the last needs one more target)
+    losses = []
+    with torch.no_grad():
+        for w in range(150):
+            x = stream[w * 8 : w * 8 + 8]
+            y = stream[w * 8 + 1 : w * 8 + 9]
+            losses.append(float(model(x[None], y[None])[1]))
+    assert split_loss(model, stream, 8) == pytest.approx(sum(losses) / len(losses), rel=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +183,14 @@ def test_the_note_runs_on_a_user_file_with_bpe(corpus, tmp_path):
             "train.max_steps=6",
             "train.eval_interval=3",
             "sample.tokens=30",
+            "findings.compare_steps=3,6",
         ]
     )
     data, _ = run_note(NOTE, config, tmp_path / "run", preset="tiny")
+    for seed in (0, 1, 2):  # each seed stopped at step 3 to be evaluated, then went on to step 6
+        stage = json.loads((tmp_path / "run" / "stages" / f"train-seed-{seed}.json").read_text())["result"]
+        assert [r["step"] for r in stage["whole_split"]] == [3, 6] and stage["steps_run"] == 6
+    assert (tmp_path / "run" / "seed-2" / "checkpoints" / "step-00000006").is_dir()
     assert validate_findings(data, NOTE.claim_ids) == []
     verdicts = {c["id"]: c for c in data["claims"]}
     assert verdicts["causal"]["verdict"] == "holds" and verdicts["shapes"]["verdict"] == "holds"

@@ -28,6 +28,11 @@ class ModelSection(Config):
         "BERT's position encoding (the GPT always learns its positions)",
         choices=("learned", "sinusoidal"),
     )
+    causal: bool = option(
+        False,
+        "a causal attention mask for the masked model: the left-only control (the note trains it beside "
+        "BERT; false is BERT)",
+    )
 
     def validate(self) -> None:
         if self.n_embd % self.n_head:
@@ -64,7 +69,7 @@ class EvalSection(Config):
     """Held-out evaluation."""
 
     windows: int = option(
-        2000,
+        6000,
         "held-out windows for the accuracies (one hidden character each for the both-sides claim)",
         low=10,
     )
@@ -82,20 +87,59 @@ class BertNoteConfig(NoteConfig):
     def training_seed(self) -> int:
         return self.seed if self.train.seed is None else self.train.seed
 
-    def trained_models(self) -> dict[str, float | None]:
-        """The models this config trains: name (and folder in the run) -> masking rate (None: the GPT)."""
-        models: dict[str, float | None] = {"bert": self.masking.rate, "gpt": None}
+    def trained_models(self) -> dict[str, dict]:
+        """The models this config trains, by name (and folder in the run): ``kind`` (bert or gpt),
+        ``rate`` (a masked model's masking rate), ``causal`` (the left-only masked model) and ``steps``.
+
+        Beside BERT: the same masked model under a causal attention mask (left side only, the same
+        recipe); a GPT of the same shape with the same steps (it predicts every position, BERT the
+        ``rate`` chosen ones, so it sees 1 / rate times the predicted tokens); and a GPT whose steps are
+        cut so that it predicts as many tokens as BERT (the same schedule, compressed)."""
+        rate, steps = self.masking.rate, self.train.max_steps
+        models = {
+            "bert": {"kind": "bert", "rate": rate, "causal": False, "steps": steps},
+            "bert-left": {"kind": "bert", "rate": rate, "causal": True, "steps": steps},
+            "gpt": {"kind": "gpt", "rate": None, "causal": True, "steps": steps},
+            "gpt-tokens": {"kind": "gpt", "rate": None, "causal": True, "steps": self.equal_token_steps()},
+        }
         if self.masking.compare_rate > 0:
-            models[self.higher_rate_model()] = self.masking.compare_rate
+            models[self.higher_rate_model()] = {
+                "kind": "bert",
+                "rate": self.masking.compare_rate,
+                "causal": False,
+                "steps": steps,
+            }
         return models
 
     def higher_rate_model(self) -> str:
         """The name of the BERT trained at ``masking.compare_rate``."""
         return f"bert-{self.masking.compare_rate:g}"
 
+    def equal_token_steps(self) -> int:
+        """Steps at which a GPT has predicted as many tokens as BERT in its max_steps (rate of them)."""
+        return max(1, round(self.masking.rate * self.train.max_steps))
+
+    def model_config(self, name: str) -> BertNoteConfig:
+        """This config as the model ``name`` trains it: the causal mask for the left-only control; for the
+        equal-token GPT, max_steps, warmup and decay scaled by the masking rate."""
+        plan = self.trained_models()[name]
+        if plan["kind"] == "bert":
+            return self.with_overrides([f"model.causal={str(plan['causal']).lower()}"])
+        if plan["steps"] == self.train.max_steps:
+            return self
+        scale = plan["steps"] / self.train.max_steps
+        return self.with_overrides(
+            [
+                f"train.max_steps={plan['steps']}",
+                f"train.warmup_steps={round(scale * self.train.warmup_steps)}",
+                f"train.lr_decay_steps={max(1, round(scale * self.train.decay_steps))}",
+            ]
+        )
+
     @classmethod
     def full(cls) -> BertNoteConfig:
-        """BERT-Tiny's shape at character level (2 layers, width 128, 2 heads), 3000 steps of 32 windows."""
+        """BERT-Tiny's shape at character level (2 layers, width 128, 2 heads), 3000 steps of 32 windows,
+        6000 held-out windows."""
         return cls(
             train=TrainConfig(
                 batch_size=32, max_steps=3000, warmup_steps=100, eval_interval=250, checkpoint_interval=500
@@ -104,9 +148,10 @@ class BertNoteConfig(NoteConfig):
 
     @classmethod
     def quick(cls) -> BertNoteConfig:
-        """The same width and depth on windows of 32 characters, 1000 steps, no higher-rate model (about
-        2 minutes of one core). Short windows get BERT past its early plateau (where it predicts
-        character frequencies only) sooner."""
+        """The same width and depth on windows of 32 characters, 1000 steps, 3000 held-out windows, no
+        higher-rate model (about 2.5 minutes of one core: BERT, the left-only control and the GPT about
+        40 s each, the equal-token GPT 6 s). Short windows get BERT past its early plateau (where it
+        predicts character frequencies only) sooner."""
         return cls(
             model=ModelSection(block_size=32),
             train=TrainConfig(

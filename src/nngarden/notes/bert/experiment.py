@@ -1,8 +1,11 @@
-"""The bert note's measurements: train a BERT (and one at a higher masking rate) and a GPT of the same
-shape, batches and budget with the engine, then probe them on held-out text.
+"""The bert note's measurements: train a BERT, the same masked model under a causal mask (the left-only
+control), a GPT of the same shape and steps, a GPT with as many predicted tokens as BERT (and a BERT at
+a higher masking rate) with the engine, then probe them on held-out text.
 
 Stages (cached in the run directory): ``train-<model>`` for each model, then ``measure``, which loads
-the checkpoints and computes every accuracy, so rejudging loads no model.
+the checkpoints and computes every accuracy, so rejudging loads no model. Readers compared on the same
+held-out items are kept as 2x2 tables (both right, only the first, only the second, neither), from
+which the judges compute the paired intervals.
 """
 
 from __future__ import annotations
@@ -22,32 +25,50 @@ from .config import DISTANCE_RATE, EVAL_RATES, BertNoteConfig
 def measure(cfg: BertNoteConfig, ctx) -> dict[str, Any]:
     models = cfg.trained_models()
     timings = {
-        name: ctx.stage(f"train-{name}", lambda name=name, rate=rate: train_stage(cfg, ctx, name, rate))
-        for name, rate in models.items()
+        name: ctx.stage(f"train-{name}", lambda name=name: train_stage(cfg, ctx, name)) for name in models
     }
     probed = ctx.stage("measure", lambda: probe_models(cfg, Path(ctx.run_dir), list(models)))
     return {"timings": timings, **probed}
 
 
-def train_stage(cfg: BertNoteConfig, ctx, name: str, rate: float | None) -> dict[str, Any]:
-    """Train one model in ``run_dir/<name>`` (resuming from its checkpoints); its timing."""
-    out = Path(ctx.run_dir) / name
-    if rate is None:  # the GPT of the same shape, tokenizer, batches and budget: left side only
-        trained = train_gpt(cfg, out, note="bert", device=ctx.device, progress=ctx.progress)
+def train_stage(cfg: BertNoteConfig, ctx, name: str) -> dict[str, Any]:
+    """Train the model ``name`` in ``run_dir/<name>`` (resuming from its checkpoints); its timing."""
+    plan, out = cfg.trained_models()[name], Path(ctx.run_dir) / name
+    model_cfg = cfg.model_config(name)
+    if plan["kind"] == "gpt":  # the GPT of the same shape, tokenizer and batches: left side only
+        trained = train_gpt(model_cfg, out, note="bert", device=ctx.device, progress=ctx.progress)
     else:
-        trained = train_bert(cfg, out, rate=rate, device=ctx.device, progress=ctx.progress)
+        trained = train_bert(model_cfg, out, rate=plan["rate"], device=ctx.device, progress=ctx.progress)
     result = trained.result
     if result.stopped_by:
         raise KeyboardInterrupt(f"{name}: training stopped by {result.stopped_by} at step {result.step}")
-    return {"ms_per_step": result.ms_per_step, "steps": result.step, "threads": result.threads}
+    return {
+        "ms_per_step": result.ms_per_step,
+        "cpu_seconds": result.cpu_seconds,
+        "steps": result.step,
+        "threads": result.threads,
+    }
+
+
+def table(a: torch.Tensor, b: torch.Tensor) -> dict[str, int]:
+    """The 2x2 table of two readers right (True) or wrong on the same items."""
+    return {
+        "both": int((a & b).sum()),
+        "only_a": int((a & ~b).sum()),
+        "only_b": int((~a & b).sum()),
+        "neither": int((~a & ~b).sum()),
+    }
 
 
 def probe_models(cfg: BertNoteConfig, run_dir: Path, names: list[str]) -> dict[str, Any]:
     """Every accuracy of the trained models on held-out text (the ``measure`` stage)."""
     bert, tokenizer, state = load_bert(run_dir / "bert")
-    gpt = load_gpt(run_dir / "gpt")[0]
-    berts = {"bert": bert}
-    berts.update({name: load_bert(run_dir / name)[0] for name in names if name.startswith("bert-")})
+    plans = cfg.trained_models()
+    berts = {  # the masked models that see both sides: BERT, and BERT at a higher masking rate
+        name: bert if name == "bert" else load_bert(run_dir / name)[0]
+        for name in names
+        if plans[name]["kind"] == "bert" and not plans[name]["causal"]
+    }
     _, _, data = load_text_data(cfg.data, cfg.model.block_size, tokenizer.to_json())
     mask_id, vocab = state["mask_id"], bert.config.vocab_size
 
@@ -61,18 +82,25 @@ def probe_models(cfg: BertNoteConfig, run_dir: Path, names: list[str]) -> dict[s
         "parameters": bert.num_params(),
         "vocab_size": vocab,
         "hidden_accuracy": {},
+        "hidden_right": {},
         "rate_curve": {},
         "by_distance": {},
     }
+    right = {}
     for name, model in berts.items():
-        result["hidden_accuracy"][name] = hidden_accuracy(model, probe)[0]
+        result["hidden_accuracy"][name], details = hidden_accuracy(model, probe)
+        right[name] = torch.tensor([t == p for batch in details for t, p, _ in batch], dtype=torch.bool)
         result["rate_curve"][name] = {
             f"{r:g}": hidden_accuracy(model, held_out_probe(cfg, data, mask_id, vocab, r, 2))[0]
             for r in EVAL_RATES
         }
         _, details = hidden_accuracy(model, held_out_probe(cfg, data, mask_id, vocab, DISTANCE_RATE, 3))
         result["by_distance"][name] = accuracy_by_distance(details)
-    result["both_sides"] = both_sides(bert, gpt, data, mask_id, cfg)
+    result["hidden_right"]["bert_vs_most_frequent"] = table(right["bert"], targets == top)
+    if cfg.masking.compare_rate > 0:
+        result["hidden_right"]["standard_vs_higher"] = table(right["bert"], right[cfg.higher_rate_model()])
+    gpts = {name: load_gpt(run_dir / name)[0] for name in ("gpt", "gpt-tokens")}
+    result["both_sides"] = both_sides(bert, load_bert(run_dir / "bert-left")[0], gpts, data, mask_id, cfg)
     result["fills"] = example_fills(bert, tokenizer, data, mask_id, cfg)
     return result
 
@@ -138,13 +166,13 @@ def distance_to_context(hidden):
 
 
 @torch.no_grad()
-def both_sides(bert, gpt, data, mask_id: int, cfg: BertNoteConfig) -> dict[str, float]:
-    """Accuracy at one hidden position per held-out window, for three readers of the same text.
+def both_sides(bert, bert_left, gpts: dict, data, mask_id: int, cfg: BertNoteConfig) -> dict[str, Any]:
+    """Accuracy at one hidden position per held-out window, for four readers of the same text.
 
-    Window w of length T, position p = T // 2: BERT sees w with w[p] hidden (both sides); BERT sees only
-    w[:p] then [MASK] (left side); the GPT sees w[:p] and predicts the next character. Because all three
-    read the same positions, they are compared pairwise (McNemar): ``z_a_vs_b`` = (a right and b wrong -
-    b right and a wrong) / sqrt(their sum).
+    Window w of length T, position p = T // 2: BERT sees w with w[p] hidden (both sides); the left-only
+    masked model sees the same input, its causal mask hiding everything after p (as in its training);
+    each GPT sees w[:p] and predicts the next character. All read the same positions, so every pair is
+    kept as a 2x2 table of right and wrong answers (the judge's paired interval and McNemar's test).
     """
     t = cfg.model.block_size
     p = t // 2
@@ -152,21 +180,27 @@ def both_sides(bert, gpt, data, mask_id: int, cfg: BertNoteConfig) -> dict[str, 
     starts = torch.randint(len(stream) - t, (cfg.eval.windows,), generator=keyed_generator(cfg.seed, "both"))
     windows = stream[starts[:, None] + torch.arange(t)]  # (N, T)
     target = windows[:, p]
-    right = {"bert_both_sides": [], "bert_left_only": [], "gpt_left_only": []}
+    readers = ("bert_both_sides", "bert_left_only", "gpt_equal_steps", "gpt_equal_tokens")
+    right: dict[str, list] = {name: [] for name in readers}
     for chunk in torch.split(torch.arange(len(windows)), cfg.eval.batch_size):
         w, y = windows[chunk], target[chunk]
-        both = w.clone()
-        both[:, p] = mask_id
-        left = torch.cat([w[:, :p], torch.full((len(w), 1), mask_id)], dim=1)
-        right["bert_both_sides"].append(bert(both)[0][:, p].argmax(-1) == y)
-        right["bert_left_only"].append(bert(left)[0][:, p].argmax(-1) == y)
-        right["gpt_left_only"].append(gpt(w[:, :p])[0][:, -1].argmax(-1) == y)
-    right = {name: torch.cat(hits) for name, hits in right.items()}
-    out = {name: float(hits.float().mean()) for name, hits in right.items()}
-    for a, b in (("bert_both_sides", "gpt_left_only"), ("bert_both_sides", "bert_left_only")):
-        only_a = int((right[a] & ~right[b]).sum())
-        only_b = int((right[b] & ~right[a]).sum())
-        out[f"z_{a}_vs_{b}"] = (only_a - only_b) / max(only_a + only_b, 1) ** 0.5
+        hidden = w.clone()
+        hidden[:, p] = mask_id
+        right["bert_both_sides"].append(bert(hidden)[0][:, p].argmax(-1) == y)
+        right["bert_left_only"].append(bert_left(hidden)[0][:, p].argmax(-1) == y)
+        right["gpt_equal_steps"].append(gpts["gpt"](w[:, :p])[0][:, -1].argmax(-1) == y)
+        right["gpt_equal_tokens"].append(gpts["gpt-tokens"](w[:, :p])[0][:, -1].argmax(-1) == y)
+    hits = {name: torch.cat(h) for name, h in right.items()}
+    out: dict[str, Any] = {name: float(h.float().mean()) for name, h in hits.items()}
+    out["tables"] = {
+        f"{a}_vs_{b}": table(hits[a], hits[b])
+        for a, b in (
+            ("bert_both_sides", "gpt_equal_steps"),
+            ("bert_both_sides", "gpt_equal_tokens"),
+            ("bert_both_sides", "bert_left_only"),
+            ("bert_left_only", "gpt_equal_steps"),
+        )
+    }
     return out
 
 
@@ -193,15 +227,16 @@ def example_fills(bert, tokenizer, data, mask_id: int, cfg: BertNoteConfig, n: i
 
 
 def metrics(cfg: BertNoteConfig, results: dict[str, Any]) -> dict[str, float]:
+    both = results["both_sides"]
     out = {
         "hidden_accuracy": results["hidden_accuracy"]["bert"],
         "most_frequent_accuracy": results["trivial_accuracy"],
-        **{k: v for k, v in results["both_sides"].items() if not k.startswith("z_")},
+        **{k: v for k, v in both.items() if isinstance(v, float)},
         "parameters": results["parameters"],
         "vocab_size": results["vocab_size"],
-        "bert_ms_per_step": results["timings"]["bert"]["ms_per_step"],
-        "gpt_ms_per_step": results["timings"]["gpt"]["ms_per_step"],
     }
+    for name, timing in results["timings"].items():
+        out[f"{name.replace('-', '_')}_ms_per_step"] = timing["ms_per_step"]
     for name, accuracy in results["hidden_accuracy"].items():
         if name.startswith("bert-"):
             out[f"hidden_accuracy_{name}"] = accuracy

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ...findings import Outcome
-from ...stats import Interval, interval_evidence, on_side
-from .config import REFERENCE_VAL_LOSS, baby_recipe_differences
+from ...stats import Interval, interval_evidence, on_side, paired_t_interval, t_interval
+from .config import MIN_WORD_LETTERS, NGRAM_ORDER, REFERENCE_VAL_LOSS, baby_recipe_differences
 
 
 def causal(results, t, cfg) -> Outcome:
@@ -24,29 +24,49 @@ def causal(results, t, cfg) -> Outcome:
 
 
 def learns(results, t, cfg) -> Outcome:
-    """The initial loss against ln V and the final validation loss against nanoGPT's at that step.
+    """The step-0 loss against ln V, and nanoGPT's loss at each compared step against the seeds' interval.
 
     Undecided when the run leaves the baby recipe (nanoGPT's curve is for that recipe and corpus) or
-    stops at a step where the curve has no point.
+    compares at a step where the curve has no point.
     """
-    evals = {r["step"]: r["val_loss"] for r in results["evals"]}
-    final_step, ln_v = results["final_step"], math.log(results["vocab_size"])
-    initial, final = evals.get(0), evals.get(final_step)
-    evidence = {
-        "initial_val_loss": initial,
-        "ln_vocab_size": ln_v,
-        "final_step": final_step,
-        "final_val_loss": final,
-    }
-    for step in REFERENCE_VAL_LOSS:
-        if step in evals and step <= final_step:
-            evidence[f"val_loss_step_{step}"] = evals[step]
-    reference = REFERENCE_VAL_LOSS.get(final_step)
+    trained = results["trained"]
+    ln_v = math.log(results["vocab_size"])
+    initial = [next((r["val_loss"] for r in seed["evals"] if r["step"] == 0), math.nan) for seed in trained]
+    initial_interval = t_interval([x - ln_v for x in initial])
+    evidence = {"ln_vocab_size": ln_v, **initial_interval.evidence("initial_minus_ln_vocab")}
+    steps = sorted({row["step"] for row in trained[0]["whole_split"]})
     context = {
-        "final_step": final_step,
+        "seeds": len(trained),
         "eval_batches": cfg.train.eval_batches,
-        "reference": f"{reference:.3f}" if reference is not None else "(no point at this step)",
+        "initial_method": initial_interval.method,
+        "steps": ", ".join(map(str, steps)),
+        "val_tokens": results["val_tokens"],
+        "reference": ", ".join(
+            f"{REFERENCE_VAL_LOSS[s]:.3f}" if s in REFERENCE_VAL_LOSS else "none" for s in steps
+        ),
     }
+    matches, gaps = [], []
+    for step in steps:
+        val = [next(r["val_loss"] for r in seed["whole_split"] if r["step"] == step) for seed in trained]
+        interval = t_interval(val)
+        context["method"] = interval.method
+        evidence.update(interval.evidence(f"val_loss_step_{step}"))
+        train = [
+            next((r.get("train_eval_loss") for r in seed["evals"] if r["step"] == step), None)
+            for seed in trained
+        ]
+        if all(x is not None for x in train):  # the engine's estimate (none from a whole-split evaluation)
+            gap = t_interval([a - b for a, b in zip(train, val)])
+            evidence.update(gap.evidence(f"train_minus_val_step_{step}"))
+            gaps.append((step, gap.estimate))
+        if step in REFERENCE_VAL_LOSS:
+            reference = REFERENCE_VAL_LOSS[step]
+            evidence[f"reference_step_{step}"] = reference
+            matches.append(interval.low - t.widen <= reference <= interval.high + t.widen)
+    flagged = [f"step {s} ({g:+.3f})" for s, g in gaps if abs(g) > t.flag_gap]
+    context["gaps"] = ", ".join(f"{g:+.3f} at step {s}" for s, g in gaps) or "not measured"
+    context["flagged"] = "; ".join(flagged) or "none"
+    evidence["train_val_gaps_flagged"] = len(flagged)
     differences = baby_recipe_differences(cfg)
     if differences:
         reason = (
@@ -54,23 +74,17 @@ def learns(results, t, cfg) -> Outcome:
             + ", ".join(differences)
         )
         return Outcome.undecided(reason, evidence, **context)
-    if reference is None:
+    off_curve = [s for s in steps if s not in REFERENCE_VAL_LOSS]
+    if off_curve:
         reason = (
-            f"the run stopped at step {final_step}, where nanoGPT's curve has no point "
+            f"step {', '.join(map(str, off_curve))} is not a point of nanoGPT's curve "
             f"(it has {sorted(REFERENCE_VAL_LOSS)})"
         )
         return Outcome.undecided(reason, evidence, **context)
-    evidence.update(
-        reference_val_loss=reference,
-        reference_minus_val_loss=(reference - final) if final is not None else None,
+    starts_at_ln_v = on_side(initial_interval, -t.max_initial_gap, "at_least") and on_side(
+        initial_interval, t.max_initial_gap, "at_most"
     )
-    passed = (
-        initial is not None
-        and final is not None
-        and abs(initial - ln_v) <= t.max_initial_gap
-        and final <= reference + t.tolerance
-    )
-    return Outcome(passed, evidence, context)
+    return Outcome(starts_at_ln_v and all(matches), evidence, context)
 
 
 def shapes(results, t, cfg) -> Outcome:
@@ -89,19 +103,38 @@ def shapes(results, t, cfg) -> Outcome:
 
 
 def samples(results, t, cfg) -> Outcome:
+    """The seeds' word shares: the model's against the threshold, and paired against the n-gram's."""
     s = results["samples"]
-    share_model, share_unigram = s["share_model"], s["share_unigram"]
-    return Outcome(
-        share_model >= t.min_word_share and share_model > share_unigram,
-        {
-            "word_share_model": share_model,
-            "word_share_unigram": share_unigram,
-            "words_model": s["words_model"],
-            "words_unigram": s["words_unigram"],
-            "temperature": cfg.sample.temperature,
-        },
-        {"tokens": cfg.sample.tokens, "temperature": cfg.sample.temperature},
+    per_seed = s["per_seed"]
+    context = {
+        "tokens": cfg.sample.tokens,
+        "temperature": cfg.sample.temperature,
+        "order": NGRAM_ORDER,
+        "min_letters": MIN_WORD_LETTERS,
+        "seeds": len(per_seed),
+    }
+    model = [row["share_model"] for row in per_seed]
+    model_interval = t_interval(model)
+    context["method"] = model_interval.method
+    evidence = {
+        **model_interval.evidence("word_share_model"),
+        "words_model": sum(row["words_model"] for row in per_seed) / len(per_seed),
+        "longest_copy_model_chars": max(len(row["copy_model"]) for row in per_seed),
+    }
+    if s.get("ngram_order") is None:
+        reason = f"the vocabulary is too large for {NGRAM_ORDER}-gram keys, so there is no baseline"
+        return Outcome.undecided(reason, evidence, **context)
+    ngram = [row["share_ngram"] for row in per_seed]
+    lead = paired_t_interval(model, ngram)
+    evidence.update(t_interval(ngram).evidence("word_share_ngram"))
+    evidence.update(lead.evidence("model_minus_ngram"))
+    evidence.update(
+        words_ngram=sum(row["words_ngram"] for row in per_seed) / len(per_seed),
+        longest_copy_ngram_chars=max(len(row["copy_ngram"]) for row in per_seed),
+        ngram_val_loss=s["ngram_val_loss"],
     )
+    passed = on_side(model_interval, t.min_word_share, "at_least") and on_side(lead, t.min_lead, "above")
+    return Outcome(passed, evidence, context)
 
 
 def speedrun(results, t, cfg) -> Outcome:

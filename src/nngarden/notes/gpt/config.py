@@ -15,6 +15,9 @@ from ..base import NoteConfig
 REFERENCE_VAL_LOSS = {250: 2.460, 500: 2.246, 750: 2.145, 1000: 2.041, 1500: 1.928, 2000: 1.881}
 REFERENCE_SCHEDULE_STEPS = 2000
 
+NGRAM_ORDER = 5  # the samples claim's baseline: an interpolated Kneser-Ney 5-gram (fixed by the claim)
+MIN_WORD_LETTERS = 3  # words shorter than this are not counted by the samples claim (fixed by the claim)
+
 
 @dataclass
 class ModelSection(Config):
@@ -52,6 +55,21 @@ class SampleSection(Config):
 
 
 @dataclass
+class FindingsSection(Config):
+    """How the findings are measured: the seeds trained, and the steps compared with nanoGPT's curve."""
+
+    seeds: int = option(
+        3, "models trained, with seeds s, s+1, ... (s: the training seed); learns and samples use all", low=1
+    )
+    compare_steps: tuple[int, ...] = option(
+        (),
+        "steps at which every seed's model is evaluated on the whole validation split and compared with "
+        "nanoGPT's curve (empty: the final step)",
+        low=1,
+    )
+
+
+@dataclass
 class SpeedrunSection(Config):
     """The speedrun finding: the baby and speedrun recipes trained side by side (issue 18)."""
 
@@ -70,20 +88,35 @@ class GPTNoteConfig(NoteConfig):
     data: TextDataConfig = nested(TextDataConfig)
     train: TrainConfig = nested(TrainConfig)
     sample: SampleSection = nested(SampleSection)
+    findings: FindingsSection = nested(FindingsSection)
     speedrun: SpeedrunSection = nested(SpeedrunSection)
 
     def training_seed(self) -> int:
         return self.seed if self.train.seed is None else self.train.seed
 
+    def training_seeds(self) -> list[int]:
+        """The seeds of the models trained: the training seed first (its model is the run's own)."""
+        first = self.training_seed()
+        return [first + i for i in range(self.findings.seeds)]
+
+    def compared_steps(self) -> list[int]:
+        """The steps where the whole validation split is evaluated: those asked for up to the final step,
+        and the final step when none is."""
+        steps = sorted({s for s in self.findings.compare_steps if s <= self.train.max_steps})
+        return steps or [self.train.max_steps]
+
     @classmethod
     def full(cls) -> GPTNoteConfig:
-        """nanoGPT's CPU baby recipe: 2000 steps (about 5 minutes of one core); then the speedrun
-        comparison, both recipes over 3 seeds (about 20 minutes more)."""
-        return cls()
+        """nanoGPT's CPU baby recipe, 2000 steps, 3 seeds, compared with nanoGPT at every point of its curve
+        (about 10 minutes of one core); then the speedrun comparison, both recipes over 3 seeds (about 20
+        minutes more)."""
+        return cls(findings=FindingsSection(compare_steps=tuple(sorted(REFERENCE_VAL_LOSS))))
 
     @classmethod
     def quick(cls) -> GPTNoteConfig:
-        """The baby recipe stopped at step 1000 of its 2000-step schedule (about 2 minutes of one core).
+        """The baby recipe stopped at step 1000 of its 2000-step schedule, 3 seeds, compared with nanoGPT
+        at step 1000 only (about 4 minutes of one core: each seed's 1000 steps cost about 55 s and its
+        pass over the whole validation split about 12 s).
 
         Step 1000 is a point of nanoGPT's curve, and the earliest where samples are mostly real words
         (at step 750 about 45% of sampled words are, so the samples claim could not hold yet).
@@ -108,7 +141,7 @@ class GPTNoteConfig(NoteConfig):
             ),
             sample=SampleSection(tokens=200),
             speedrun=SpeedrunSection(seeds=0),
-        )
+        )  # 3 seeds, as the findings need: at this size each costs about a second
 
 
 # Keys of nanoGPT's recipe besides the model shape, the corpus and the tokenizer.

@@ -1,4 +1,4 @@
-"""The gpt note's figures: causal influence, the learning curve against nanoGPT's, and the samples."""
+"""The gpt note's figures: causal influence, the learning curves against nanoGPT's, and the samples."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from ...plotting import figure
+from ...stats import t_interval
 from . import CLAIMS
-from .config import REFERENCE_VAL_LOSS
+from .config import MIN_WORD_LETTERS, NGRAM_ORDER, REFERENCE_VAL_LOSS
 
 
 def draw(cfg, results, ctx) -> list[str]:
@@ -35,27 +36,51 @@ def causal_influence(results, ctx, figures: list[str]) -> None:
 
 
 def learning_curve(cfg, results, ctx, figures: list[str]) -> None:
-    """Batch losses from the metrics log, the evaluations, nanoGPT's curve (on its corpus) and ln V."""
-    tolerance = next(spec for spec in CLAIMS if spec.id == "learns").thresholds["tolerance"]
+    """The first seed's batch losses, every seed's 20-batch estimates, the whole-split losses at the
+    compared steps (mean and 95% t interval over seeds), nanoGPT's curve (on its corpus) and ln V."""
+    widen = next(spec for spec in CLAIMS if spec.id == "learns").thresholds["widen"]
     ln_v = math.log(results["vocab_size"])
-    evals = sorted(results["evals"], key=lambda r: r["step"])
+    trained = results["trained"]
     with figure(ctx, "learning_curve.png", figures, size=(6.4, 4.2)) as (fig, ax):
         batch = [(r["step"], r["train_loss"]) for r in ctx.metrics() if r.get("train_loss") is not None]
         if batch:
-            ax.plot(*zip(*batch), color="0.8", lw=0.6, label="training batch loss")
-        steps = [r["step"] for r in evals]
-        if all(r.get("train_eval_loss") is not None for r in evals):
-            ax.plot(steps, [r["train_eval_loss"] for r in evals], "o-", ms=3, label="train loss (estimate)")
-        ax.plot(steps, [r["val_loss"] for r in evals], "s-", ms=3, label="validation loss (estimate)")
+            ax.plot(
+                *zip(*batch), color="0.85", lw=0.6, label=f"training batch loss (seed {trained[0]['seed']})"
+            )
+        for i, seed in enumerate(trained):
+            evals = sorted(seed["evals"], key=lambda r: r["step"])
+            steps = [r["step"] for r in evals]
+            label = {} if i else {"label": f"validation loss, 20-batch estimates ({len(trained)} seeds)"}
+            ax.plot(
+                steps, [r["val_loss"] for r in evals], "-", color="tab:orange", lw=0.8, alpha=0.6, **label
+            )
+        steps = sorted({r["step"] for r in trained[0]["whole_split"]})
+        means, halves = [], []
+        for step in steps:
+            interval = t_interval(
+                [next(r["val_loss"] for r in seed["whole_split"] if r["step"] == step) for seed in trained]
+            )
+            means.append(interval.estimate)
+            halves.append(interval.estimate - interval.low if math.isfinite(interval.low) else 0.0)
+        ax.errorbar(
+            steps,
+            means,
+            yerr=halves,
+            fmt="s",
+            ms=4,
+            capsize=3,
+            color="tab:red",
+            label="validation loss, whole split (mean, 95% t interval)",
+        )
         if cfg.data.path == "" and cfg.data.tokenizer == "char":
             ref_steps = sorted(REFERENCE_VAL_LOSS)
             ax.errorbar(
                 ref_steps,
                 [REFERENCE_VAL_LOSS[s] for s in ref_steps],
-                yerr=tolerance,
+                yerr=widen,
                 fmt="kx",
                 capsize=3,
-                label="nanoGPT validation loss (reference)",
+                label=f"nanoGPT validation loss (reference, +-{widen:g})",
             )
         ax.axhline(ln_v, color="k", ls=":", lw=0.8, label=f"ln V = {ln_v:.2f}")
         ax.set_xlabel("optimizer step")
@@ -67,16 +92,25 @@ def learning_curve(cfg, results, ctx, figures: list[str]) -> None:
 def samples_text(cfg, results, ctx, figures: list[str]) -> None:
     s = results["samples"]
     rule = "=" * 72
+    parts = []
+    for row in s["per_seed"]:
+        parts.append(
+            f"GPT, seed {row['seed']}, step {results['final_step']} (temperature {cfg.sample.temperature}): "
+            f"{row['share_model']:.2f} of {row['words_model']} words of {MIN_WORD_LETTERS}+ letters occur in "
+            f"the validation text; longest string copied from the training text ({len(row['copy_model'])} "
+            f"characters): {row['copy_model']!r}\n{rule}\n" + row["model"].strip("\n") + "\n"
+        )
+        if "ngram" in row:
+            parts.append(
+                f"{NGRAM_ORDER}-gram Kneser-Ney model, seed {row['seed']} "
+                f"(temperature {cfg.sample.temperature}): "
+                f"{row['share_ngram']:.2f} of {row['words_ngram']} words; longest copy "
+                f"({len(row['copy_ngram'])} characters): {row['copy_ngram']!r}\n{rule}\n"
+                + row["ngram"].strip("\n")
+                + "\n"
+            )
     path, rel = ctx.figure("samples.txt")
-    path.write_text(
-        f"GPT sample at step {results['final_step']} (temperature {cfg.sample.temperature}, "
-        f"{s['share_model']:.2f} of {s['words_model']} words occur in the training text)\n{rule}\n"
-        + s["generated"].strip("\n")
-        + "\n\n"
-        + f"Unigram character model ({s['share_unigram']:.2f} of {s['words_unigram']} words occur in the "
-        f"training text)\n{rule}\n" + s["unigram"][:600] + "\n",
-        encoding="utf-8",
-    )
+    path.write_text("\n".join(parts), encoding="utf-8")
     figures.append(rel)
 
 
