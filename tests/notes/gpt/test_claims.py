@@ -10,7 +10,7 @@ from nngarden.notes.gpt.claims import JUDGES
 from nngarden.notes.gpt.config import REFERENCE_VAL_LOSS
 from nngarden.notes.gpt.speedrun import summarize
 
-QUICK = GPTNoteConfig.quick()  # nanoGPT's recipe stopped at step 1000, a point of its curve
+QUICK = GPTNoteConfig.quick()  # nanoGPT's recipe stopped early on its schedule
 FULL = GPTNoteConfig.full().with_overrides(["train.max_steps=1000", "train.lr_decay_steps=2000"])
 VOCAB = 65
 REFERENCE = REFERENCE_VAL_LOSS[1000]  # 2.041

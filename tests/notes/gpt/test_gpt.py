@@ -45,7 +45,7 @@ def test_defaults_are_nanogpts_baby_recipe_and_the_quick_preset_stops_early_on_i
     assert set(NOTE.quick_decides) == {"causal", "learns", "shapes", "samples"}
     for preset in (quick, cfg):
         assert preset.findings.seeds == 3 and preset.training_seeds() == [0, 1, 2]
-    assert quick.compared_steps() == [1000]
+    assert quick.compared_steps() == [750]
     assert cfg.compared_steps() == sorted(REFERENCE_VAL_LOSS)  # the full preset: every point of the curve
 
 
