@@ -326,3 +326,37 @@ def test_transformer_decodes_on_the_fast_path_when_no_weights_are_asked_for():
     fast, none = greedy_decode(model, src, src_len, max_len=7, need_weights=False)
     assert weights is not None and none is None
     assert torch.equal(tokens, fast)
+
+
+@pytest.mark.parametrize(
+    "arch, score, encoder",
+    [("fixed", "additive", "gru"), ("attention", "additive", "gru"), ("attention", "general", "embedding")],
+)
+def test_teacher_forcing_all_at_once_equals_stepping_the_decoder(arch, score, encoder):
+    """forward() runs the read-out once on every step (and the fixed model's recurrence as one GRU call);
+    the numbers are those of step() fed the true previous tokens."""
+    torch.manual_seed(0)
+    model = make(arch, score, encoder=encoder).eval()
+    src = torch.tensor([[3, 4, 5, 6], [7, 8, 0, 0]])
+    src_len = torch.tensor([4, 2])
+    tgt_in = torch.tensor([[BOS, 5, 6, 7, 8], [BOS, 7, 8, PAD, PAD]])
+    logits, weights = model(src, src_len, tgt_in)
+    memory = model.encode(src, src_len)
+    state = model.init_state(memory)
+    for t in range(tgt_in.size(1)):
+        step_logits, state, w = model.step(memory, state, tgt_in[:, t])
+        torch.testing.assert_close(step_logits, logits[:, t], atol=1e-6, rtol=1e-5)
+        if weights is not None:
+            torch.testing.assert_close(w, weights[:, t], atol=1e-6, rtol=1e-5)
+
+
+def test_embedding_annotations_carry_only_their_own_token_and_position():
+    torch.manual_seed(0)
+    model = make("attention", "general", encoder="embedding")
+    src = torch.tensor([[3, 4, 5, 6], [3, 8, 7, 0]])
+    states, summary = model.encoder(src, torch.tensor([4, 3]))
+    torch.testing.assert_close(states[0, 0], states[1, 0])  # same token, same position: same annotation
+    assert not torch.equal(states[0, 1], states[1, 1])
+    assert torch.equal(states[1, 3], torch.zeros_like(states[1, 3]))  # padding
+    torch.testing.assert_close(summary[1], states[1, :3].mean(dim=0))
+    assert states.size(-1) == model.decoder.cell.hidden_size  # the GRU encoder's annotation size

@@ -237,10 +237,14 @@ class AdditiveAttention(nn.Module):
         ``projected_keys`` (U h_j, (B, Tk, hidden)) may be passed in to avoid recomputing it each step.
         """
         uk = self.w_key(keys) if projected_keys is None else projected_keys
-        scores = self.v(torch.tanh(self.w_query(query)[:, None, :] + uk)).squeeze(-1)  # (B, Tk)
+        scores = self.score(query, uk)  # (B, Tk)
         mask = None if key_padding_mask is None else ~key_padding_mask.bool()
         weights = masked_softmax(scores, mask)
         return torch.bmm(weights[:, None, :], keys).squeeze(1), weights
+
+    def score(self, query: torch.Tensor, projected_keys: torch.Tensor) -> torch.Tensor:
+        """e_j = v^T tanh(W s + U h_j): query (B, Dq), projected keys U h_j (B, Tk, hidden) -> (B, Tk)."""
+        return self.v(torch.tanh(self.w_query(query)[:, None, :] + projected_keys)).squeeze(-1)
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None, dim: int = -1) -> torch.Tensor:

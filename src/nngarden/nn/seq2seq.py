@@ -37,6 +37,7 @@ from .transformer import Block, rename_prefix, upgrade_attention
 PAD, BOS, EOS = 0, 1, 2
 ARCHS = ("fixed", "attention", "transformer")
 SCORES = ("additive", "dot", "general")
+ENCODERS = ("gru", "embedding")
 
 
 @dataclass
@@ -54,6 +55,13 @@ class Seq2SeqConfig(Config):
     hidden: int = option(64, "GRU units per encoder direction (the decoder has hidden x directions)", low=1)
     embed: int = option(32, "token embedding size of the RNN models", low=1)
     bidirectional: bool = option(True, "bidirectional GRU encoder")
+    encoder: str = option(
+        "gru",
+        "annotations of the RNN models: the (bi)GRU's states, or 'embedding': token embedding plus "
+        "sinusoidal position, no recurrence, so each annotation carries only its own token (a control"
+        " for alignment)",
+        choices=ENCODERS,
+    )
     attn_hidden: int = option(64, "hidden size of the additive score's tanh layer", low=1)
     d_model: int = option(64, "transformer width", low=2)
     n_head: int = option(4, "transformer attention heads", low=1)
@@ -92,6 +100,22 @@ class GRUEncoder(nn.Module):
         return states, torch.cat(list(h_n), dim=-1)
 
 
+class EmbeddingEncoder(nn.Module):
+    """Annotations without recurrence: h_j = E x_j + PE(j), zero at padding, so h_j knows its own token and
+    position and nothing else; the summary is their mean over the real tokens."""
+
+    def __init__(self, vocab: int, dim: int, max_len: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim, padding_idx=PAD)
+        self.positions = SinusoidalPositionalEncoding(dim, max_len)
+        self.out_dim = dim
+
+    def forward(self, src: torch.Tensor, src_len: torch.Tensor):
+        """src: (B, S) ids, src_len: (B,) -> states (B, S, D) (zero at padding), summary (B, D)."""
+        states = self.positions(self.embedding(src)).masked_fill((src == PAD)[..., None], 0.0)
+        return states, states.sum(dim=1) / src_len.to(states)[:, None]
+
+
 class LuongAttention(nn.Module):
     """Luong et al. (2015) scores: dot s^T h_j, or general s^T W h_j; weights softmax_j over real keys."""
 
@@ -117,10 +141,14 @@ class LuongAttention(nn.Module):
     ):
         """query (B, Dq), keys (B, S, Dk) -> (context (B, Dk), weights (B, S))."""
         pk = self.project_keys(keys) if projected_keys is None else projected_keys
-        scores = torch.bmm(pk, query[:, :, None]).squeeze(-1)  # (B, S)
+        scores = self.score(query, pk)  # (B, S)
         mask = None if key_padding_mask is None else ~key_padding_mask.bool()
         weights = masked_softmax(scores, mask)
         return torch.bmm(weights[:, None, :], keys).squeeze(1), weights
+
+    def score(self, query: torch.Tensor, projected_keys: torch.Tensor) -> torch.Tensor:
+        """s^T (W h_j): query (B, Dq), projected keys (B, S, Dq) -> (B, S)."""
+        return torch.bmm(projected_keys, query[:, :, None]).squeeze(-1)
 
 
 def project_keys(attention: nn.Module, keys: torch.Tensor) -> torch.Tensor:
@@ -150,6 +178,16 @@ class RNNDecoder(nn.Module):
     def init_state(self, memory: dict) -> dict:
         return {"h": torch.tanh(self.bridge(memory["summary"]))}  # (B, Hd)
 
+    def attend(self, memory: dict, s_prev: torch.Tensor):
+        """The context and weights (B, Dk), (B, S) for the previous decoder state (B, Hd).
+
+        The same weights as the attention module's forward (masked_softmax), in fewer operations: a
+        source always has a real token, so no row is empty and adding the memory's 0 / -inf key bias
+        before the softmax is exact.
+        """
+        weights = torch.softmax(self.attention.score(s_prev, memory["keys"]) + memory["key_bias"], dim=-1)
+        return torch.bmm(weights[:, None, :], memory["states"]).squeeze(1), weights
+
     def features(self, memory: dict, state: dict, emb: torch.Tensor):
         """One step before the output layer: emb (B, E) -> (features (B, Hd), state, weights (B, S) or
         None)."""
@@ -157,10 +195,37 @@ class RNNDecoder(nn.Module):
         if self.attention is None:
             context, weights = memory["summary"], None  # the same c every step
         else:
-            context, weights = self.attention(s_prev, memory["states"], memory["pad"], memory["keys"])
+            context, weights = self.attend(memory, s_prev)
         s = self.cell(torch.cat([emb, context], dim=-1), s_prev)  # (B, Hd)
         feat = torch.tanh(self.readout(torch.cat([s, context, emb], dim=-1)))  # (B, Hd)
         return feat, {"h": s}, weights
+
+    def teacher_forced(self, memory: dict, state: dict, emb: torch.Tensor):
+        """Every step at once given the true previous tokens: emb (B, T, E) -> (logits (B, T, V),
+        weights (B, T, S) or None). The same numbers as :meth:`features` step after step, faster: the
+        read-out does not feed back, so it runs once on all steps, and without attention the context
+        never changes, so the whole recurrence is one GRU call with the cell's own weights."""
+        s, steps = state["h"], emb.size(1)
+        if self.attention is None:
+            context = memory["summary"][:, None, :].expand(-1, steps, -1)  # (B, T, Dk)
+            cell = self.cell
+            params = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
+            states, _ = torch.gru(
+                torch.cat([emb, context], dim=-1), s[None], params, True, 1, 0.0, self.training, False, True
+            )
+            weights = None
+        else:
+            states_t, contexts, weights_t = [], [], []
+            for t in range(steps):
+                context, w = self.attend(memory, s)
+                s = self.cell(torch.cat([emb[:, t], context], dim=-1), s)
+                states_t.append(s)
+                contexts.append(context)
+                weights_t.append(w)
+            states, context = torch.stack(states_t, dim=1), torch.stack(contexts, dim=1)
+            weights = torch.stack(weights_t, dim=1)
+        feat = torch.tanh(self.readout(torch.cat([states, context, emb], dim=-1)))  # (B, T, Hd)
+        return self.out(feat), weights
 
 
 class RNNSeq2Seq(nn.Module):
@@ -171,7 +236,12 @@ class RNNSeq2Seq(nn.Module):
         if cfg.arch not in ("fixed", "attention"):
             raise ConfigError(f"arch: RNNSeq2Seq builds 'fixed' or 'attention', got {cfg.arch!r}")
         self.cfg = cfg
-        self.encoder = GRUEncoder(cfg.src_vocab, cfg.embed, cfg.hidden, cfg.bidirectional)
+        if cfg.encoder == "embedding":  # the same annotation size as the GRU's, so the decoder is the same
+            self.encoder = EmbeddingEncoder(
+                cfg.src_vocab, cfg.hidden * (2 if cfg.bidirectional else 1), cfg.max_len
+            )
+        else:
+            self.encoder = GRUEncoder(cfg.src_vocab, cfg.embed, cfg.hidden, cfg.bidirectional)
         d = self.encoder.out_dim
         attention = None
         if cfg.arch == "attention":
@@ -187,6 +257,9 @@ class RNNSeq2Seq(nn.Module):
         memory = {"states": states, "summary": final, "pad": src == PAD}  # pad: (B, S) True at padding
         if self.decoder.attention is not None:
             memory["keys"] = project_keys(self.decoder.attention, states)
+            memory["key_bias"] = torch.zeros_like(src, dtype=states.dtype).masked_fill(
+                memory["pad"], -math.inf
+            )
         return memory
 
     def init_state(self, memory: dict) -> dict:
@@ -202,15 +275,7 @@ class RNNSeq2Seq(nn.Module):
         """Teacher forcing. src (B, S), tgt_in (B, T) starting with BOS -> (logits (B, T, V), weights
         (B, T, S) or None)."""
         memory = self.encode(src, src_len)
-        state = self.init_state(memory)
-        emb = self.decoder.embedding(tgt_in)  # (B, T, E)
-        feats, weights = [], []
-        for t in range(tgt_in.size(1)):
-            feat, state, w = self.decoder.features(memory, state, emb[:, t])
-            feats.append(feat)
-            weights.append(w)
-        logits = self.decoder.out(torch.stack(feats, dim=1))  # (B, T, V)
-        return logits, (torch.stack(weights, dim=1) if weights[0] is not None else None)
+        return self.decoder.teacher_forced(memory, self.init_state(memory), self.decoder.embedding(tgt_in))
 
 
 # --- transformer -------------------------------------------------------------------------------

@@ -18,15 +18,21 @@ from nngarden.train import fit as fit_module
 def test_registered_with_the_issue_claim_ids_all_findings():
     note = get_note("seq2seq-attention")
     assert note is NOTE
-    assert note.claim_ids == ["bottleneck", "attention-holds", "alignment", "translation"]
+    assert note.claim_ids == ["bottleneck", "attention-holds", "alignment", "alignment-exact", "translation"]
     assert {note.kind(claim_id) for claim_id in note.claim_ids} == {"finding"}
-    assert set(note.quick_decides) == {"bottleneck", "attention-holds", "alignment"}
+    assert set(note.quick_decides) == {"bottleneck", "attention-holds", "alignment", "alignment-exact"}
 
 
 def test_presets_and_bad_values():
     quick, full = Seq2SeqNoteConfig.quick(), Seq2SeqNoteConfig.full()
     assert full.hidden == 64 and full.min_len == 5 and full.max_len == 30 and full.steps == 2000
     assert quick.fixed_widths[-1] > quick.fixed_widths[0]
+    assert quick.n_seeds >= 3 and full.n_seeds >= 3 and full.dates_seeds >= 3
+    # both attention scores at both presets: one decides, the other is reported
+    assert {quick.score, quick.other_score} == {full.score, full.other_score} == {"general", "additive"}
+    assert quick.other_score_seeds >= 1 and full.other_score_seeds >= 1
+    with pytest.raises(ConfigError, match="other_score"):
+        Seq2SeqNoteConfig(score="general", other_score="general")
     with pytest.raises(ConfigError, match="min_len"):
         Seq2SeqNoteConfig(min_len=9, max_len=4)
     with pytest.raises(ConfigError, match="score"):
@@ -53,18 +59,25 @@ def test_every_model_trains_through_fit_on_the_run_device_and_rejudge_trains_not
     run_dir = tmp_path / "run"
     with fit_module.record_fits(record):
         data, _ = run_note(NOTE, Seq2SeqNoteConfig.tiny(), run_dir, preset="tiny")
-    # two fixed widths, attention copy, attention reverse, transformer, dates fixed and attention
-    assert seen == ["cpu"] * 7
+    # two fixed widths, attention copy and reverse, the control, the other score on copy and reverse,
+    # the transformer, dates fixed and attention (the tiny preset trains one seed of each)
+    assert seen == ["cpu"] * 10
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert {row["run"] for row in rows if "train_loss" in row} == {
-        "copy-fixed-8",
-        "copy-fixed-12",
-        "copy-attention-8",
-        "reverse-attention-8",
-        "copy-transformer",
-        "dates-fixed",
-        "dates-attention",
+        "copy-fixed-8-seed0",
+        "copy-fixed-12-seed0",
+        "copy-attention-8-seed0",
+        "reverse-attention-8-seed0",
+        "copy-control-8-seed0",
+        "copy-attention-additive-8-seed0",
+        "reverse-attention-additive-8-seed0",
+        "copy-transformer-seed0",
+        "dates-fixed-seed0",
+        "dates-attention-seed0",
     }
+    # the signed-offset histogram of every attention model is logged
+    logged = {row["run"] for row in rows if "alignment_offset" in row}
+    assert "copy-control-8-seed0" in logged and "reverse-attention-8-seed0" in logged
 
     def no_training(*args, **kwargs):
         raise AssertionError("rejudge must not train")
@@ -72,7 +85,7 @@ def test_every_model_trains_through_fit_on_the_run_device_and_rejudge_trains_not
     monkeypatch.setattr(note_experiment, "fit", no_training)
     again = rejudge_run(NOTE, run_dir)
     assert again["claims"] == data["claims"]
-    assert again["figures"] == data["figures"] and len(data["figures"]) == 4
+    assert again["figures"] == data["figures"] and len(data["figures"]) == 5
 
 
 def test_verses_stage_skips_with_a_reason_when_the_corpus_is_absent(monkeypatch, tmp_path):

@@ -27,12 +27,21 @@ from ...train.fit import fit
 from .config import Seq2SeqNoteConfig
 
 
-def _model_config(cfg: Seq2SeqNoteConfig, arch: str, hidden: int, src_vocab: int, tgt_vocab: int):
+def _model_config(
+    cfg: Seq2SeqNoteConfig,
+    arch: str,
+    hidden: int,
+    src_vocab: int,
+    tgt_vocab: int,
+    score: str | None = None,
+    encoder: str = "gru",
+):
     return Seq2SeqConfig(
         src_vocab=src_vocab,
         tgt_vocab=tgt_vocab,
         arch=arch,
-        score=cfg.score,
+        score=score or cfg.score,
+        encoder=encoder,
         hidden=hidden,
         embed=cfg.embed,
         attn_hidden=cfg.attn_hidden,
@@ -114,30 +123,46 @@ def _eval_lengths(cfg: Seq2SeqNoteConfig) -> list[int]:
     return lengths if lengths[-1] == cfg.max_len else lengths + [cfg.max_len]
 
 
+def seed_of(cfg: Seq2SeqNoteConfig, k: int) -> int:
+    """The seed of a claim's k-th model (copy; reverse adds 1, dates 2, verses 3)."""
+    return cfg.seed + 10 * k
+
+
+def alignment_histogram(weights: torch.Tensor, task: str) -> dict[int, int]:
+    """Signed offsets of the attention argmax from the aligned source position, counted over tokens.
+
+    weights (B, L, S): the teacher-forced attention when predicting target token i = 0 .. L-1 of a source
+    of length L (the EOS step dropped). Target i is aligned with source i on copy and L-1-i on reverse;
+    the offset is argmax_j a_ij minus that position.
+    """
+    length = weights.size(1)
+    target = torch.arange(length, device=weights.device)
+    if task == "reverse":
+        target = length - 1 - target
+    offsets, counts = torch.unique(weights.argmax(dim=-1) - target, return_counts=True)
+    return {int(o): int(c) for o, c in zip(offsets.tolist(), counts.tolist())}
+
+
 @torch.no_grad()
 def _length_curve(ctx, cfg, model, task: str, seed: int, align: bool) -> dict:
-    """Greedy exact/token accuracy at each length on fresh sequences; attention argmax alignment."""
+    """Greedy exact/token accuracy at each length on fresh sequences; with ``align``, the histogram of
+    the attention argmax's signed offsets from the aligned position at each length."""
     sampler = TaskSampler(task, cfg.n_symbols, cfg.min_len, cfg.max_len, seed=seed)
-    out = {"lengths": [], "exact": [], "token": [], "aligned": [], "near": [], "n_aligned": []}
+    out = {"lengths": [], "exact": [], "token": [], "offsets": [], "n_sequences": []}
     for length in _eval_lengths(cfg):
         batch = make_batch(sampler.pairs(cfg.n_eval, length=length), sampler.src_vocab, sampler.tgt_vocab).to(
             ctx.device
         )
-        tokens, _ = greedy_decode(model, batch.src, batch.src_len, max_len=length + 5)
+        tokens, _ = greedy_decode(model, batch.src, batch.src_len, max_len=length + 5, need_weights=False)
         exact, token = exact_and_token_accuracy(strip(tokens), strip(batch.tgt_out))
         out["lengths"].append(length)
         out["exact"].append(exact)
         out["token"].append(token)
         if align:
-            _, weights = model(batch.src, batch.src_len, batch.tgt_in)  # (B, T+1, S), teacher forced
-            argmax = weights[:, :length].argmax(dim=-1)  # (B, L): drop the EOS step
-            target = torch.arange(length, device=argmax.device)
-            if task == "reverse":
-                target = length - 1 - target
-            out["aligned"].append(float((argmax == target).float().mean()))
-            # a neighbour's state also knows the token: how far off the misses are
-            out["near"].append(float(((argmax - target).abs() <= 1).float().mean()))
-            out["n_aligned"].append(int(argmax.numel()))
+            _, weights = model(batch.src, batch.src_len, batch.tgt_in)  # (B, L+1, L), teacher forced
+            histogram = alignment_histogram(weights[:, :length], task)
+            out["offsets"].append(sorted(histogram.items()))
+            out["n_sequences"].append(int(batch.src.size(0)))
     if align:
         length = min(cfg.max_len, max(cfg.min_len, 12))
         batch = make_batch(sampler.pairs(1, length=length), sampler.src_vocab, sampler.tgt_vocab).to(
@@ -150,14 +175,19 @@ def _length_curve(ctx, cfg, model, task: str, seed: int, align: bool) -> dict:
     return out
 
 
-def algorithmic_stage(ctx, cfg, task: str, arch: str, hidden: int, seed: int) -> dict:
-    """Train one model on copy or reverse, then measure its accuracy (and alignment) at each length."""
+def algorithmic_stage(
+    ctx, cfg, task: str, arch: str, hidden: int, k: int, score: str | None = None, encoder: str = "gru"
+) -> dict:
+    """Train the k-th seed's model on copy or reverse, then measure its accuracy (and alignment) at each
+    length. ``score`` and ``encoder`` choose the attention score and the annotations (the control's
+    "embedding" has no recurrence)."""
+    seed = seed_of(cfg, k) + (1 if task == "reverse" else 0)
     torch.manual_seed(seed)
     sampler = TaskSampler(task, cfg.n_symbols, cfg.min_len, cfg.max_len, seed=seed)
-    mcfg = _model_config(cfg, arch, hidden, len(sampler.src_vocab), len(sampler.tgt_vocab))
+    mcfg = _model_config(cfg, arch, hidden, len(sampler.src_vocab), len(sampler.tgt_vocab), score, encoder)
     model = build_model(mcfg)
     transformer = arch == "transformer"
-    name = f"{task}-{arch}" + ("" if transformer else f"-{hidden}")
+    name = model_name(task, arch, hidden, k, score if score != cfg.score else None, encoder)
     result = _train(
         ctx,
         cfg,
@@ -169,8 +199,37 @@ def algorithmic_stage(ctx, cfg, task: str, arch: str, hidden: int, seed: int) ->
         warmup=200 if transformer else 0,
     )
     result.update(_length_curve(ctx, cfg, model, task, seed + 10_000, align=arch == "attention"))
-    result.update(name=name, params=count_parameters(model), task=task, arch=arch, hidden=hidden)
+    for offset, count in _pooled(result.get("offsets", [])).items():  # the signed-offset histogram
+        ctx.log(cfg.steps, run=name, alignment_offset=offset, tokens=count)
+    result.update(
+        name=name,
+        params=count_parameters(model),
+        task=task,
+        arch=arch,
+        hidden=hidden,
+        seed=k,
+        score=mcfg.score,
+    )
+    result["encoder"] = encoder
     return result
+
+
+def model_name(
+    task: str, arch: str, hidden: int, k: int, score: str | None = None, encoder: str = "gru"
+) -> str:
+    """E.g. copy-fixed-32-seed0, reverse-attention-32-seed1, copy-control-32-seed0,
+    copy-attention-additive-32-seed0 (a score is named only when it is not the deciding one)."""
+    kind = "control" if encoder == "embedding" else arch
+    width = "" if arch == "transformer" else f"-{hidden}"
+    return f"{task}-{kind}" + (f"-{score}" if score else "") + f"{width}-seed{k}"
+
+
+def _pooled(per_length: list) -> dict[int, int]:
+    pooled: dict[int, int] = collections.Counter()
+    for histogram in per_length:
+        for offset, count in histogram:
+            pooled[int(offset)] += int(count)
+    return dict(sorted(pooled.items()))
 
 
 @torch.no_grad()
@@ -181,7 +240,7 @@ def _translation_scores(ctx, cfg, model, pairs, src_vocab, tgt_vocab, buckets, j
         chunk = pairs[i : i + 256]
         batch = make_batch(chunk, src_vocab, tgt_vocab).to(ctx.device)
         limit = int(batch.tgt_out.size(1)) + 10
-        tokens, _ = greedy_decode(model, batch.src, batch.src_len, max_len=limit)
+        tokens, _ = greedy_decode(model, batch.src, batch.src_len, max_len=limit, need_weights=False)
         greedy += [tgt_vocab.decode(seq + [2]) for seq in strip(tokens)]
         tokens, _ = beam_search(
             model, batch.src, batch.src_len, beam=cfg.beam, max_len=limit, alpha=cfg.length_penalty
@@ -204,8 +263,10 @@ def _translation_scores(ctx, cfg, model, pairs, src_vocab, tgt_vocab, buckets, j
     return out
 
 
-def dates_stage(ctx, cfg, arch: str, seed: int) -> dict:
-    """Train one RNN model on dates in words to ISO, then score it on fresh dates (greedy and beam)."""
+def dates_stage(ctx, cfg, arch: str, k: int) -> dict:
+    """Train the k-th seed's RNN model on dates in words to ISO, then score it on fresh dates (greedy and
+    beam)."""
+    seed = seed_of(cfg, k) + 2
     torch.manual_seed(seed)
     sampler = TaskSampler("dates", seed=seed)
     mcfg = _model_config(cfg, arch, cfg.dates_hidden, len(sampler.src_vocab), len(sampler.tgt_vocab))
@@ -213,7 +274,7 @@ def dates_stage(ctx, cfg, arch: str, seed: int) -> dict:
     result = _train(
         ctx,
         cfg,
-        f"dates-{arch}",
+        f"dates-{arch}-seed{k}",
         model,
         lambda: make_batch(sampler.pairs(cfg.batch), sampler.src_vocab, sampler.tgt_vocab),
         cfg.dates_steps,
@@ -227,7 +288,8 @@ def dates_stage(ctx, cfg, arch: str, seed: int) -> dict:
         )
     )
     result.update(
-        name=f"dates-{arch}",
+        name=f"dates-{arch}-seed{k}",
+        seed=k,
         params=count_parameters(model),
         src_len_mean=float(np.mean([len(p.src) for p in test])),
         tgt_len_mean=float(np.mean([len(p.tgt) for p in test])),
@@ -280,69 +342,81 @@ def verses_stage(ctx, cfg, seed: int) -> dict:
     return out
 
 
-def measure(cfg: Seq2SeqNoteConfig, ctx) -> dict:
-    """Copy with fixed-vector models of each width and an attention model, reverse with attention; the
-    transformer, dates and verses when the preset trains them. Every model trains inside its stage."""
-    fixed = [
-        ctx.stage(f"copy-fixed-{w}", lambda w=w: algorithmic_stage(ctx, cfg, "copy", "fixed", w, cfg.seed))
-        for w in cfg.fixed_widths
-    ]
-    attention = ctx.stage(
-        f"copy-attention-{cfg.hidden}",
-        lambda: algorithmic_stage(ctx, cfg, "copy", "attention", cfg.hidden, cfg.seed),
-    )
-    reverse = ctx.stage(
-        f"reverse-attention-{cfg.hidden}",
-        lambda: algorithmic_stage(ctx, cfg, "reverse", "attention", cfg.hidden, cfg.seed + 1),
-    )
-    transformer = None
-    if cfg.transformer_steps > 0:
-        transformer = ctx.stage(
-            "copy-transformer",
-            lambda: algorithmic_stage(ctx, cfg, "copy", "transformer", cfg.d_model, cfg.seed),
+def _seeded(ctx, cfg, count: int, task: str, arch: str, hidden: int, **kwargs) -> list[dict]:
+    """``count`` seeds of one model, each trained in its own stage."""
+    return [
+        ctx.stage(
+            model_name(task, arch, hidden, k, kwargs.get("score"), kwargs.get("encoder", "gru")),
+            lambda k=k: algorithmic_stage(ctx, cfg, task, arch, hidden, k, **kwargs),
         )
+        for k in range(count)
+    ]
+
+
+def measure(cfg: Seq2SeqNoteConfig, ctx) -> dict:
+    """Over ``n_seeds`` seeds each: copy with fixed-vector models of each width and with attention,
+    reverse with attention, copy with the control's annotations; the other attention score on copy and
+    reverse; the transformer, dates and verses when the preset trains them. Every model trains in its
+    own stage."""
+    n = cfg.n_seeds
+    other = {"copy": [], "reverse": []}
+    if cfg.other_score_seeds > 0:
+        other = {
+            task: _seeded(
+                ctx, cfg, cfg.other_score_seeds, task, "attention", cfg.hidden, score=cfg.other_score
+            )
+            for task in ("copy", "reverse")
+        }
+    transformer = None
+    if cfg.transformer_steps > 0:  # described beside the RNNs, one seed
+        transformer = _seeded(ctx, cfg, 1, "copy", "transformer", cfg.d_model)[0]
     dates = None
     if cfg.dates_steps > 0:
         dates = {
-            arch: ctx.stage(f"dates-{arch}", lambda arch=arch: dates_stage(ctx, cfg, arch, cfg.seed + 2))
+            arch: [
+                ctx.stage(f"dates-{arch}-seed{k}", lambda arch=arch, k=k: dates_stage(ctx, cfg, arch, k))
+                for k in range(cfg.dates_seeds)
+            ]
             for arch in ("fixed", "attention")
         }
     verses = None
     if cfg.verse_steps > 0:
         verses = ctx.stage("verses", lambda: verses_stage(ctx, cfg, cfg.seed + 3))
     return {
-        "fixed": fixed,
-        "attention": attention,
-        "reverse": reverse,
+        "fixed": [_seeded(ctx, cfg, n, "copy", "fixed", w) for w in cfg.fixed_widths],
+        "attention": _seeded(ctx, cfg, n, "copy", "attention", cfg.hidden),
+        "reverse": _seeded(ctx, cfg, n, "reverse", "attention", cfg.hidden),
+        "control": _seeded(ctx, cfg, n, "copy", "attention", cfg.hidden, encoder="embedding"),
+        "other_score": other,
         "transformer": transformer,
         "dates": dates,
         "verses": verses,
     }
 
 
-def copy_curves(results: dict) -> list[dict]:
-    """The copy models' length curves in the order they are drawn: fixed widths, attention, transformer."""
-    return (
-        results["fixed"]
-        + [results["attention"]]
-        + ([results["transformer"]] if results["transformer"] else [])
-    )
+def copy_curves(results: dict) -> list[list[dict]]:
+    """The copy models' seeds, model by model in the order they are drawn: fixed widths, attention, the
+    control, the other score, the transformer."""
+    models = results["fixed"] + [results["attention"], results["control"]]
+    models += [results["other_score"]["copy"]] if results["other_score"]["copy"] else []
+    return models + ([[results["transformer"]]] if results["transformer"] else [])
 
 
 def metrics(cfg: Seq2SeqNoteConfig, results: dict) -> dict[str, float]:
     out: dict[str, float] = {}
-    for r in copy_curves(results):
-        out[f"{r['name']}_exact_at_{cfg.max_len}"] = r["exact"][-1]
-        out[f"{r['name']}_token_at_{cfg.max_len}"] = r["token"][-1]
-        out[f"{r['name']}_params"] = r["params"]
-        out[f"{r['name']}_train_cpu_seconds"] = r["train_cpu_seconds"]
-    reverse = results["reverse"]
-    out[f"{reverse['name']}_token_at_{cfg.max_len}"] = reverse["token"][-1]
-    for arch, r in (results["dates"] or {}).items():
-        out[f"dates_{arch}_chrf"] = r["chrf"]
-        out[f"dates_{arch}_bleu"] = r["bleu"]
-        out[f"dates_{arch}_exact"] = r["exact"]
-        out[f"dates_{arch}_chrf_beam{cfg.beam}"] = r["chrf_beam"]
+    for seeds in copy_curves(results) + [results["reverse"], results["other_score"]["reverse"]]:
+        for r in seeds:
+            out[f"{r['name']}_exact_at_{cfg.max_len}"] = r["exact"][-1]
+            out[f"{r['name']}_token_at_{cfg.max_len}"] = r["token"][-1]
+            out[f"{r['name']}_train_cpu_seconds"] = r["train_cpu_seconds"]
+        if seeds:
+            out[f"{seeds[0]['name'].rsplit('-seed', 1)[0]}_params"] = seeds[0]["params"]
+    for runs in (results["dates"] or {}).values():
+        for r in runs:
+            out[f"{r['name']}_chrf"] = r["chrf"]
+            out[f"{r['name']}_bleu"] = r["bleu"]
+            out[f"{r['name']}_exact"] = r["exact"]
+            out[f"{r['name']}_chrf_beam{cfg.beam}"] = r["chrf_beam"]
     verses = results["verses"]
     if verses is not None:
         out["verses_available"] = float("models" in verses)
