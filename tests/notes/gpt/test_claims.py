@@ -167,6 +167,16 @@ def test_learns_reports_and_flags_the_train_minus_validation_gap():
     assert "step 1000 (-0.140)" in learns.criterion
 
 
+def test_learns_without_a_training_estimate_reports_no_gap():
+    res = results()
+    for seed in res["trained"]:  # an engine evaluating the whole split (eval_batches=0) skips the train split
+        for row in seed["evals"]:
+            row["train_eval_loss"] = None
+    learns = verdicts(res)["learns"]
+    assert learns.verdict == "holds" and "not measured" in learns.criterion
+    assert "train_minus_val_step_1000" not in learns.evidence
+
+
 def test_shapes_fail_when_a_count_is_off_by_more_than_the_tolerance():
     res = results()
     res["shapes"]["counts"]["gpt3_175b"]["params"] = 170e9
