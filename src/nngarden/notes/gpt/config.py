@@ -154,7 +154,7 @@ SPEEDRUN = {
     "train.warmup_steps": 50,
     "train.schedule": "wsd",
     "train.cooldown": 0.4,
-    "train.max_steps": 500,
+    "train.max_steps": 600,
 }
 _BABY = flat_keys(GPTNoteConfig.full().to_dict())
 # The baby recipe is the full preset as it is; named with the keys the speedrun changes, so that
