@@ -295,3 +295,32 @@ def test_a_recipe_the_note_lacks_is_one_clear_line(tmp_path, capsys):
     code = cli.main(["train", "bert", "--recipe", "speedrun", "--out", str(tmp_path / "b")])
     assert code == 2
     assert "--recipe: got 'speedrun', allowed: none (note 'bert' has no recipes)" in capsys.readouterr().err
+
+
+def test_the_speedrun_finding_trains_both_recipes_side_by_side_and_rejudges(corpus, tmp_path, monkeypatch):
+    """The comparison's plumbing at a tiny size (the recipes' shapes and lengths shrunk, 3 seeds each)."""
+    from nngarden.notes.gpt import speedrun
+
+    tiny = {
+        "model.n_layer": 1,
+        "model.n_embd": 16,
+        "model.n_head": 2,
+        "model.block_size": 16,
+        "train.batch_size": 4,
+    }
+    for recipe, steps in (("baby", 30), ("speedrun", 15)):
+        sizes = {"train.max_steps": steps, "train.eval_interval": 5, "train.warmup_steps": 2}
+        monkeypatch.setitem(speedrun.COMPARISON, recipe, {**speedrun.COMPARISON[recipe], **tiny, **sizes})
+    config = GPTNoteConfig.tiny().with_overrides(
+        [f"data.path={corpus}", "speedrun.seeds=3", "train.max_steps=4"]
+    )
+    data, _ = run_note(NOTE, config, tmp_path / "run", preset="tiny")
+    claim = next(c for c in data["claims"] if c["id"] == "speedrun")
+    assert claim["verdict"] in ("holds", "fails") and claim["evidence"]["n_seeds"] == 3
+    assert "figures/speedrun_curves.png" in data["figures"]
+    stages = sorted(p.name for p in (tmp_path / "run" / "stages").glob("speedrun-*.json"))
+    assert stages == [f"speedrun-{r}-{s}.json" for r in ("baby", "speedrun") for s in range(3)]
+    run = json.loads((tmp_path / "run" / "stages" / "speedrun-baby-0.json").read_text())["result"]
+    assert [row[0] for row in run["evals"]] == [0, 5, 10, 15, 20, 25, 30]  # whole-split evaluations
+    again = rejudge_run(NOTE, tmp_path / "run")  # nothing trains: every run is a cached stage
+    assert next(c for c in again["claims"] if c["id"] == "speedrun")["evidence"] == claim["evidence"]

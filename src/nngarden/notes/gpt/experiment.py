@@ -417,4 +417,8 @@ def metrics(cfg: GPTNoteConfig, results: dict[str, Any]) -> dict[str, float]:
             out[f"word_share_{name}"] = float(np.mean(shares))
     if final_step in REFERENCE_VAL_LOSS:
         out["reference_val_loss"] = REFERENCE_VAL_LOSS[final_step]
+    speedrun = results.get("speedrun") or {}
+    if "ratio" in speedrun:
+        out["speedrun_cpu_ratio"] = speedrun["ratio"]["estimate"]
+        out["speedrun_target_val_loss"] = speedrun["target"]
     return {k: v for k, v in out.items() if v is not None}

@@ -56,11 +56,14 @@ def train_recipe(
     overrides: dict | None = None,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """Train one recipe from scratch in ``out_dir``: its evaluations, [step, val_loss, train_cpu_seconds]."""
+    """Train one recipe in ``out_dir`` (resuming its checkpoints, the clock carried on): its evaluations,
+    [step, val_loss, train_cpu_seconds]."""
     from ...train.language_model import train_gpt
 
     cfg = recipe_config(recipe, seed, data_path, without, overrides)
     result = train_gpt(cfg, out_dir, device=device, threads=1).result
+    if result.stopped_by:  # a signal: the checkpoint is written, the same call again resumes from it
+        raise KeyboardInterrupt(f"{recipe} seed {seed} stopped by {result.stopped_by} at step {result.step}")
     return {
         "recipe": recipe,
         "without": without,
