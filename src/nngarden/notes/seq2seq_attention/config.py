@@ -38,7 +38,9 @@ class Seq2SeqNoteConfig(NoteConfig):
         "the other attention score, trained on copy and reverse and reported beside the deciding one",
         choices=("additive", "dot", "general"),
     )
-    other_score_seeds: int = option(1, "seeds of the other score's models (reported, not judged)", low=0)
+    other_score_seeds: int = option(
+        1, "seeds of the other score's models (reported, not judged; 0: none)", low=0
+    )
     n_seeds: int = option(3, "seeds of every model that decides a claim (the t interval's count)", low=1)
     steps: int = option(2000, "Adam steps per RNN model on copy/reverse", low=1)
     batch: int = option(64, "sequences per training batch", low=1)
