@@ -121,7 +121,7 @@ def ablation_table(summary: dict, ablated: dict[str, list[dict]], babies: list[d
             ratio = t_interval([c / baby_cpu[run["seed"]] for (c, _), run in zip(hits, runs)])
             cells = f"{cpu:.1f} | {steps:.0f} | {ratio.estimate:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]"
         else:
-            cells = "never (some seeds) | - | -"
+            cells = f"not reached by {len(runs) - reached} of {len(runs)} seeds | - | -"
         out.append(f"| {name} | {final:.4f} | {reached} of {len(runs)} | {cells} |")
     return "\n".join(out)
 
