@@ -237,7 +237,9 @@ def make_batch(pairs: list[Pair], src_vocab: Vocab, tgt_vocab: Vocab) -> Batch:
     return Batch(src_t, torch.tensor([len(s) for s in src]), tgt_in, tgt_out)
 
 
-def teacher_forcing_batch(src: np.ndarray, tgt: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray) -> Batch:
+def teacher_forcing_batch(
+    src: np.ndarray, tgt: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray
+) -> Batch:
     """Id arrays to a :class:`Batch`, as :func:`make_batch` lays them out, for any leading dimensions (the
     stacked models' (M, B, ...)): src (..., S), tgt (..., T) PAD-padded, lengths (...) ->
     tgt_in BOS y PAD... and tgt_out y EOS PAD..., both (..., T + 1)."""
