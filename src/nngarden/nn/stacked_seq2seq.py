@@ -49,32 +49,27 @@ from .seq2seq import PAD, GRUEncoder, LuongAttention, RNNSeq2Seq
 
 
 # --- one model's weights in the stacked layout ------------------------------------------------------
-def _gate_major(weight: torch.Tensor) -> torch.Tensor:
-    """A GRU weight (3H, in), gates r, z, n stacked on rows, as (3, in, H): x @ w[g] is gate g's part."""
-    return weight.view(3, -1, weight.size(-1)).transpose(1, 2)
-
-
 def _layout(model: RNNSeq2Seq) -> dict[str, torch.Tensor | tuple[torch.Tensor, ...]]:
     """One model's weights in the stacked layout, as views of its own parameters (so that ``write_back``
-    can copy into them): Linear weights as (in, out) for ``x @ w``, biases (1, out), GRU weights
-    gate-major (3, in, H) and biases (3, 1, H); a tuple (the encoder's directions) becomes an axis after
-    the member axis."""
+    can copy into them): weights as (in, out) for ``x @ w`` (a GRU's out is its gates r, z, n side by
+    side, 3H), biases (1, out); a tuple (the encoder's directions) becomes an axis after the member
+    axis."""
     enc, dec = model.encoder, model.decoder
     out: dict[str, torch.Tensor | tuple[torch.Tensor, ...]] = {"enc_embedding": enc.embedding.weight}
     if isinstance(enc, GRUEncoder):
         gru = enc.gru
         suffixes = ("_l0", "_l0_reverse")[: 2 if gru.bidirectional else 1]
-        out["enc_w_ih"] = tuple(_gate_major(getattr(gru, "weight_ih" + s)) for s in suffixes)  # (3, E, H)
-        out["enc_w_hh"] = tuple(_gate_major(getattr(gru, "weight_hh" + s)) for s in suffixes)  # (3, H, H)
-        out["enc_b_ih"] = tuple(getattr(gru, "bias_ih" + s).view(3, 1, -1) for s in suffixes)
-        out["enc_b_hh"] = tuple(getattr(gru, "bias_hh" + s).view(3, 1, -1) for s in suffixes)
+        out["enc_w_ih"] = tuple(getattr(gru, "weight_ih" + s).T for s in suffixes)  # (E, 3H)
+        out["enc_w_hh"] = tuple(getattr(gru, "weight_hh" + s).T for s in suffixes)  # (H, 3H)
+        out["enc_b_ih"] = tuple(getattr(gru, "bias_ih" + s)[None] for s in suffixes)  # (1, 3H)
+        out["enc_b_hh"] = tuple(getattr(gru, "bias_hh" + s)[None] for s in suffixes)
     embed, cell = dec.embedding.embedding_dim, dec.cell
     out["dec_embedding"] = dec.embedding.weight  # (V, E)
     out["bridge_w"], out["bridge_b"] = dec.bridge.weight.T, dec.bridge.bias[None]  # (D, D), (1, D)
-    out["cell_w_emb"] = _gate_major(cell.weight_ih[:, :embed])  # (3, E, D): the cell reads [emb, context]
-    out["cell_w_ctx"] = _gate_major(cell.weight_ih[:, embed:])  # (3, D, D)
-    out["cell_w_hh"] = _gate_major(cell.weight_hh)  # (3, D, D)
-    out["cell_b_ih"], out["cell_b_hh"] = cell.bias_ih.view(3, 1, -1), cell.bias_hh.view(3, 1, -1)
+    out["cell_w_emb"] = cell.weight_ih[:, :embed].T  # (E, 3D): the cell reads [emb, context]
+    out["cell_w_ctx"] = cell.weight_ih[:, embed:].T  # (D, 3D)
+    out["cell_w_hh"] = cell.weight_hh.T  # (D, 3D)
+    out["cell_b_ih"], out["cell_b_hh"] = cell.bias_ih[None], cell.bias_hh[None]  # (1, 3D)
     out["readout_w"], out["readout_b"] = dec.readout.weight.T, dec.readout.bias[None]  # (2D + E, D)
     out["out_w"], out["out_b"] = dec.out.weight.T, dec.out.bias[None]  # (D, V), (1, V)
     attention = dec.attention
@@ -100,6 +95,12 @@ def _lookup(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
 
 
 # --- the recurrences, with hand-written backward passes ------------------------------------------
+# Members are sorted by length (longest first), so the members still inside their sequences at a step
+# are a prefix: ``active[t]`` of them. A step computes only those; the rest are padding from there on,
+# their outputs are left zero and their output gradients (zero: padding is masked or left out of the
+# loss downstream) are not read.
+
+
 def _softmax(x: torch.Tensor) -> torch.Tensor:
     """softmax over the last dimension, a handful of source positions (torch.softmax is slow on a short
     last dimension on CPU); a -inf entry gets weight exactly zero."""
@@ -107,72 +108,67 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
     return e.div_(e.sum(dim=-1, keepdim=True))
 
 
-def _gates(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor):
-    """nn.GRU's update from the gate inputs gi = x W_i + b_i, gh = h W_h + b_h (N, 3, B, H):
-    r, z = sigmoid(gi_rz + gh_rz), n = tanh(gi_n + r gh_n), h' = (1 - z) n + z h.
-    -> (h' (N, B, H), rz (N, 2, B, H), n), the last two kept for the backward."""
-    rz = torch.sigmoid_(gi[:, :2] + gh[:, :2])
-    n = torch.tanh_(torch.addcmul(gi[:, 2], rz[:, 0], gh[:, 2]))
-    return torch.lerp(n, h, rz[:, 1]), rz, n
+def _gru_step(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor):
+    """One step of nn.GRU for N stacked cells: gi = x W_i + b_i (N, B, 3H) (gates r, z, n side by side),
+    h (N, B, H), w_hh (N, H, 3H), b_hh (N, 1, 3H); r, z = sigmoid(gi_rz + gh_rz), n = tanh(gi_n +
+    r gh_n), h' = (1 - z) n + z h with gh = h W_h + b_h. -> (h', what the backward needs: rz, n, gh_n)."""
+    units = h.size(-1)
+    gh = torch.bmm(h, w_hh).add_(b_hh)
+    rz = torch.sigmoid_(gi[..., : 2 * units] + gh[..., : 2 * units])
+    gh_n = gh[..., 2 * units :]
+    n = torch.tanh_(torch.addcmul(gi[..., 2 * units :], rz[..., :units], gh_n))
+    return torch.lerp(n, h, rz[..., units:]), (rz, n, gh_n)
 
 
-def _gates_backward(dh, h_prev, rz, n, gh_n):
-    """:func:`_gates` backward for dL/dh' (N, B, H): -> (dL/dgi, dL/dgh (N, 3, B, H), the part of dL/dh
-    that flows directly through h' = (1 - z) n + z h)."""
-    dh_direct = dh * rz[:, 1]
-    dn_in = torch.ops.aten.tanh_backward(dh - dh_direct, n)  # dL/d(gi_n + r gh_n)
-    drz_in = torch.ops.aten.sigmoid_backward(torch.stack([dn_in * gh_n, dh * (h_prev - n)], dim=1), rz)
-    d_gi = torch.cat([drz_in, dn_in[:, None]], dim=1)
-    return d_gi, torch.cat([drz_in, (dn_in * rz[:, 0])[:, None]], dim=1), dh_direct
-
-
-def _weight_grad(inputs: torch.Tensor, d_gates: torch.Tensor) -> torch.Tensor:
-    """The gradient of a gate-major weight (N, 3, in, H) summed over every step and sequence: inputs
-    (N, T, B, in), d_gates (N, 3, T, B, H); one product per gate, each gate's block read in place."""
-    n, steps, b, width = inputs.shape
-    flat = inputs.reshape(n, steps * b, width).transpose(1, 2)  # (N, in, T B)
-    return torch.stack([torch.bmm(flat, d_gates[:, g].reshape(n, steps * b, -1)) for g in range(3)], dim=1)
-
-
-def _hidden_part(h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
-    """gh = h W_h + b_h for all gates: h (N, B, H), w_hh (N, 3, H, H), b_hh (N, 3, 1, H) -> (N, 3, B, H)."""
-    return torch.matmul(h[:, None], w_hh).add_(b_hh)
-
-
-def _hidden_grad(d_gh: torch.Tensor, w_hh: torch.Tensor) -> torch.Tensor:
-    """dL/dh through gh = h W_h: d_gh (N, 3, B, H), w_hh (N, 3, H_in, H) -> (N, B, H_in)."""
-    return torch.matmul(d_gh, w_hh.transpose(2, 3)).sum(dim=1)
+def _gru_step_backward(dh, h_prev, kept, d_gi, d_gh) -> torch.Tensor:
+    """:func:`_gru_step` backward for dh = dL/dh' (N, B, H): writes dL/dgi and dL/dgh (N, B, 3H) into
+    ``d_gi`` and ``d_gh``; -> the part of dL/dh that flows directly through h' = (1 - z) n + z h."""
+    rz, n, gh_n = kept
+    units = dh.size(-1)
+    dh_direct = dh * rz[..., units:]
+    d_n_in = torch.ops.aten.tanh_backward(dh - dh_direct, n)  # dL/d(gi_n + r gh_n)
+    d_rz = d_gh[..., : 2 * units]
+    torch.mul(d_n_in, gh_n, out=d_rz[..., :units])  # dL/dr
+    torch.mul(dh, h_prev - n, out=d_rz[..., units:])  # dL/dz
+    torch.ops.aten.sigmoid_backward.grad_input(d_rz, rz, grad_input=d_rz)
+    torch.mul(d_n_in, rz[..., :units], out=d_gh[..., 2 * units :])
+    d_gi[..., : 2 * units] = d_rz
+    d_gi[..., 2 * units :] = d_n_in
+    return dh_direct
 
 
 class _GRULoop(torch.autograd.Function):
-    """N stacked GRUs over T steps: gi (N, 3, T, B, H) the input part of every step (b_ih included),
-    h0 (N, B, H), w_hh (N, 3, H, H), b_hh (N, 3, 1, H) -> every step's state (N, T, B, H)."""
+    """N stacked GRUs over T steps: gi (N, T, B, 3H) the input part of every step (b_ih included),
+    h0 (N, B, H), w_hh (N, H, 3H), b_hh (N, 1, 3H), active (T numbers) -> every step's state (N, T, B,
+    H)."""
 
     @staticmethod
-    def forward(ctx, gi, h0, w_hh, b_hh):
-        h, states, kept = h0, [], []
-        for t in range(gi.size(2)):
-            gh = _hidden_part(h, w_hh, b_hh)
-            h, rz, n = _gates(gi[:, :, t], gh, h)
-            states.append(h)
-            kept.append((rz, n, gh[:, 2]))
-        hs = torch.stack(states, dim=1)
+    def forward(ctx, gi, h0, w_hh, b_hh, active):
+        hs, h, kept = gi.new_zeros(h0.shape[:1] + gi.shape[1:3] + h0.shape[2:]), h0, []
+        for t, k in enumerate(active):
+            h, step = _gru_step(gi[:k, t], h[:k], w_hh[:k], b_hh[:k])
+            hs[:k, t] = h
+            kept.append(step)
         ctx.save_for_backward(h0, w_hh, hs)
-        ctx.kept = kept
+        ctx.kept, ctx.active = kept, active
         return hs
 
     @staticmethod
     def backward(ctx, d_hs):
         h0, w_hh, hs = ctx.saved_tensors
+        n, steps, b, units = hs.shape
         h_prev = torch.cat([h0[:, None], hs[:, :-1]], dim=1)  # (N, T, B, H)
-        dh, d_gi, d_gh = torch.zeros_like(h0), [], []
-        for t in reversed(range(hs.size(1))):
-            gi_t, gh_t, dh_direct = _gates_backward(d_hs[:, t] + dh, h_prev[:, t], *ctx.kept[t])
-            dh = dh_direct + _hidden_grad(gh_t, w_hh)
-            d_gi.append(gi_t)
-            d_gh.append(gh_t)
-        d_gi, d_gh = torch.stack(d_gi[::-1], dim=2), torch.stack(d_gh[::-1], dim=2)  # (N, 3, T, B, H)
-        return d_gi, dh, _weight_grad(h_prev, d_gh), d_gh.sum(dim=(2, 3))[:, :, None]
+        w_hh_t = w_hh.transpose(1, 2)
+        d_gi, d_gh = hs.new_zeros(n, steps, b, 3 * units), hs.new_zeros(n, steps, b, 3 * units)
+        dh = torch.zeros_like(h0)  # dL/dh_t flowing back from step t + 1
+        for t in reversed(range(steps)):
+            k = ctx.active[t]
+            dh_t = d_hs[:k, t] + dh[:k]
+            dh_direct = _gru_step_backward(dh_t, h_prev[:k, t], ctx.kept[t], d_gi[:k, t], d_gh[:k, t])
+            torch.baddbmm(dh_direct, d_gh[:k, t], w_hh_t[:k], out=dh[:k])
+        flat_gh = d_gh.view(n, steps * b, -1)
+        d_w_hh = torch.bmm(h_prev.view(n, steps * b, units).transpose(1, 2), flat_gh)
+        return d_gi, dh, d_w_hh, flat_gh.sum(dim=1, keepdim=True), None
 
 
 class _AttentionLoop(torch.autograd.Function):
@@ -180,87 +176,94 @@ class _AttentionLoop(torch.autograd.Function):
     source position, the softmax weights average the annotations into the context c, and the GRU cell
     reads [emb, c].
 
-    gi_emb (M, 3, T, B, D): the embedding part of the cell's input (b_ih included) at every step; s0
+    gi_emb (M, T, B, 3D): the embedding part of the cell's input (b_ih included) at every step; s0
     (M, B, D); keys (M, B, S, K): W h_j (general), h_j (dot) or U h_j + b (additive); states (M, B, S,
-    D); key_bias (M, B, S), 0 or -inf at padding; w_ctx (M, 3, D, D); w_hh (M, 3, D, D); b_hh (M, 3, 1,
-    D); w_query (M, D, A) and v (M, A, 1) for the additive score, else None.
+    D); key_bias (M, B, S), 0 or -inf at padding; w_ctx (M, D, 3D); w_hh (M, D, 3D); b_hh (M, 1, 3D);
+    w_query (M, D, A) and v (M, A, 1) for the additive score, else None; active (T numbers).
     -> decoder states (M, T, B, D), contexts (M, T, B, D), weights (M, T, B, S) (not differentiable).
     """
 
     @staticmethod
-    def forward(ctx, gi_emb, s0, keys, states, key_bias, w_ctx, w_hh, b_hh, w_query, v):
+    def forward(ctx, gi_emb, s0, keys, states, key_bias, w_ctx, w_hh, b_hh, w_query, v, active):
         m, b, src_len, d = states.shape
-        additive = w_query is not None
+        steps, additive = gi_emb.size(1), w_query is not None
         flat_states = states.reshape(m * b, src_len, d)
         keys_t = None if additive else keys.reshape(m * b, src_len, -1).transpose(1, 2).contiguous()
         bias = key_bias.reshape(m * b, 1, src_len)
-        s, out_s, out_c, out_w, kept = s0, [], [], [], []
-        for t in range(gi_emb.size(2)):
+        dec, contexts, weights = s0.new_zeros(m, steps, b, d), s0.new_zeros(m, steps, b, d), []
+        s, kept, hiddens = s0, [], []
+        for t, k in enumerate(active):
+            s, kb = s[:k], k * b
             if additive:  # e_j = v^T tanh(W s + U h_j + b)
-                hidden = torch.tanh_(torch.bmm(s, w_query)[:, :, None] + keys)  # (M, B, S, A)
-                score = torch.bmm(hidden.view(m, b * src_len, -1), v).view(m * b, 1, src_len) + bias
+                hidden = torch.tanh_(torch.bmm(s, w_query[:k])[:, :, None] + keys[:k])  # (k, B, S, A)
+                score = torch.bmm(hidden.view(k, b * src_len, -1), v[:k]).view(kb, 1, src_len) + bias[:kb]
+                hiddens.append(hidden)
             else:  # e_j = s^T (W h_j), every position in one product per sequence
-                hidden, score = None, torch.baddbmm(bias, s.view(m * b, 1, d), keys_t)
-            w = _softmax(score)  # (M B, 1, S)
-            c = torch.bmm(w, flat_states).view(m, b, d)
-            gh = _hidden_part(s, w_hh, b_hh)
-            s_new, rz, n = _gates(gi_emb[:, :, t] + torch.matmul(c[:, None], w_ctx), gh, s)
-            kept.append((rz, n, gh[:, 2], hidden))
-            out_s.append(s_new)
-            out_c.append(c)
-            out_w.append(w.view(m, b, src_len))
-            s = s_new
-        outputs = [torch.stack(x, dim=1) for x in (out_s, out_c, out_w)]
-        ctx.save_for_backward(s0, keys, states, w_ctx, w_hh, w_query, v, *outputs)
-        ctx.kept = kept
-        ctx.mark_non_differentiable(outputs[2])
-        return tuple(outputs)
+                score = torch.baddbmm(bias[:kb], s.reshape(kb, 1, d), keys_t[:kb])
+            w = _softmax(score)  # (k B, 1, S)
+            c = torch.bmm(w, flat_states[:kb]).view(k, b, d)
+            s, step = _gru_step(torch.baddbmm(gi_emb[:k, t], c, w_ctx[:k]), s, w_hh[:k], b_hh[:k])
+            dec[:k, t], contexts[:k, t] = s, c
+            weights.append(w.view(k, b, src_len))
+            kept.append(step)
+        weights = torch.stack(
+            [torch.cat([w, w.new_zeros(m - w.size(0), b, src_len)]) for w in weights], dim=1
+        )
+        ctx.save_for_backward(s0, keys, states, w_ctx, w_hh, w_query, v, dec, contexts, weights)
+        ctx.kept, ctx.hiddens, ctx.active = kept, hiddens, active
+        ctx.mark_non_differentiable(weights)
+        return dec, contexts, weights
 
     @staticmethod
     def backward(ctx, d_dec, d_ctx, _d_weights):
         s0, keys, states, w_ctx, w_hh, w_query, v, dec, contexts, weights = ctx.saved_tensors
         m, b, src_len, d = states.shape
-        additive = w_query is not None
+        steps, additive = dec.size(1), w_query is not None
         s_prev = torch.cat([s0[:, None], dec[:, :-1]], dim=1)  # (M, T, B, D)
+        w_hh_t, w_ctx_t = w_hh.transpose(1, 2), w_ctx.transpose(1, 2)
         states_t = states.reshape(m * b, src_len, d).transpose(1, 2)  # (M B, D, S)
         flat_keys = None if additive else keys.reshape(m * b, src_len, -1)
-        ds = torch.zeros_like(s0)
-        d_gi, d_gh, d_c, d_score, d_hidden = [], [], [], [], []
-        for t in reversed(range(dec.size(1))):
-            rz, n, gh_n, hidden = ctx.kept[t]
-            gi_t, gh_t, ds_direct = _gates_backward(d_dec[:, t] + ds, s_prev[:, t], rz, n, gh_n)
-            ds = ds_direct + _hidden_grad(gh_t, w_hh)
-            c_t = d_ctx[:, t] + _hidden_grad(gi_t, w_ctx)  # (M, B, D)
-            w = weights[:, t].reshape(m * b, 1, src_len)
-            dw = torch.bmm(c_t.view(m * b, 1, d), states_t)  # (M B, 1, S)
+        d_gi, d_gh = dec.new_zeros(m, steps, b, 3 * d), dec.new_zeros(m, steps, b, 3 * d)
+        d_c, d_score = torch.zeros_like(contexts), torch.zeros_like(weights)
+        d_pre = dec.new_zeros(m, steps, b, src_len, w_query.size(-1)) if additive else None
+        ds = torch.zeros_like(s0)  # dL/ds_t flowing back from step t + 1
+        for t in reversed(range(steps)):
+            k = ctx.active[t]
+            kb = k * b
+            ds_direct = _gru_step_backward(
+                d_dec[:k, t] + ds[:k], s_prev[:k, t], ctx.kept[t], d_gi[:k, t], d_gh[:k, t]
+            )
+            ds_t = torch.baddbmm(ds_direct, d_gh[:k, t], w_hh_t[:k])
+            c_t = torch.baddbmm(d_ctx[:k, t], d_gi[:k, t], w_ctx_t[:k])  # (k, B, D)
+            d_c[:k, t] = c_t
+            w = weights[:k, t].reshape(kb, 1, src_len)
+            dw = torch.bmm(c_t.view(kb, 1, d), states_t[:kb])  # (k B, 1, S)
             score_t = w * (dw - (w * dw).sum(dim=-1, keepdim=True))  # softmax backward
+            d_score[:k, t] = score_t.view(k, b, src_len)
             if additive:
-                d_pre = torch.ops.aten.tanh_backward(
-                    score_t.view(m, b, src_len, 1) * v.view(m, 1, 1, -1), hidden
-                )  # (M, B, S, A)
-                ds = torch.baddbmm(ds, d_pre.sum(dim=2), w_query.transpose(1, 2))
-                d_hidden.append(d_pre)
+                pre_t = torch.ops.aten.tanh_backward(
+                    score_t.view(k, b, src_len, 1) * v[:k].view(k, 1, 1, -1), ctx.hiddens[t]
+                )  # (k, B, S, A)
+                d_pre[:k, t] = pre_t
+                ds[:k] = torch.baddbmm(ds_t, pre_t.sum(dim=2), w_query[:k].transpose(1, 2))
             else:
-                ds = torch.baddbmm(ds.view(m * b, 1, d), score_t, flat_keys).view(m, b, d)
-            d_gi.append(gi_t)
-            d_gh.append(gh_t)
-            d_c.append(c_t)
-            d_score.append(score_t.view(m, b, src_len))
-        d_gi, d_gh = torch.stack(d_gi[::-1], dim=2), torch.stack(d_gh[::-1], dim=2)  # (M, 3, T, B, D)
-        d_c, d_score = torch.stack(d_c[::-1], dim=1), torch.stack(d_score[::-1], dim=1)  # (M, T, B, .)
+                ds[:k] = torch.baddbmm(ds_t.view(kb, 1, d), score_t, flat_keys[:kb]).view(k, b, d)
         d_states = torch.einsum("mtbs,mtbd->mbsd", weights, d_c)
         d_w_query = d_v = None
         if additive:
-            d_pre = torch.stack(d_hidden[::-1], dim=1)  # (M, T, B, S, A)
-            d_keys = d_pre.sum(dim=1)
+            d_keys = d_pre.sum(dim=1)  # (M, B, S, A)
             d_w_query = torch.einsum("mtbd,mtba->mda", s_prev, d_pre.sum(dim=3))
-            hidden = torch.stack([kept[3] for kept in ctx.kept], dim=1)  # (M, T, B, S, A)
+            hidden = torch.stack(
+                [torch.cat([h, h.new_zeros((m - h.size(0),) + h.shape[1:])]) for h in ctx.hiddens], dim=1
+            )
             d_v = torch.einsum("mtbsa,mtbs->ma", hidden, d_score)[..., None]
         else:
             d_keys = torch.einsum("mtbs,mtbk->mbsk", d_score, s_prev)
-        d_b_hh = d_gh.sum(dim=(2, 3))[:, :, None]
-        d_w_ctx, d_w_hh = _weight_grad(contexts, d_gi), _weight_grad(s_prev, d_gh)
-        return d_gi, ds, d_keys, d_states, None, d_w_ctx, d_w_hh, d_b_hh, d_w_query, d_v
+        d_gi_flat, d_gh_flat = d_gi.view(m, steps * b, -1), d_gh.view(m, steps * b, -1)
+        d_w_ctx = torch.bmm(contexts.view(m, steps * b, d).transpose(1, 2), d_gi_flat)
+        d_w_hh = torch.bmm(s_prev.view(m, steps * b, d).transpose(1, 2), d_gh_flat)
+        d_b_hh = d_gh_flat.sum(dim=1, keepdim=True)
+        return d_gi, ds, d_keys, d_states, None, d_w_ctx, d_w_hh, d_b_hh, d_w_query, d_v, None
 
 
 # --- the module -----------------------------------------------------------------------------------
@@ -280,8 +283,9 @@ class StackedRNNSeq2Seq(nn.Module):
         self.embedding_encoder = cfg.encoder == "embedding"
         self.score = cfg.score if cfg.arch == "attention" else None  # None: the fixed context vector
         layouts = [_layout(m) for m in models]
+        self.names = list(layouts[0])
         with torch.no_grad():
-            for name in layouts[0]:
+            for name in self.names:
                 parts = [lay[name] for lay in layouts]
                 if isinstance(parts[0], tuple):
                     parts = [torch.stack(p) for p in parts]
@@ -321,33 +325,45 @@ class StackedRNNSeq2Seq(nn.Module):
 
     def forward(self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor):
         """Teacher forcing. src (M, B, S), src_len (M, B), tgt_in (M, B, T) starting with BOS ->
-        (logits (M, B, T, V), weights (M, B, T, S) or None)."""
+        (logits (M, B, T, V), weights (M, B, T, S) or None).
+
+        Inside, the members run longest source first (weights and batch permuted, an exact
+        reordering), so that each loop step computes only the members that are not past their end.
+        """
         if src.dim() != 3 or src.size(0) != self.members:
             raise ValueError(f"src must be (members={self.members}, batch, length), got {tuple(src.shape)}")
+        src_lengths, tgt_lengths = src_len.amax(dim=1), (tgt_in != PAD).sum(dim=2).amax(dim=1)  # (M,)
+        order = torch.argsort(src_lengths, descending=True, stable=True)
+        w = {name: getattr(self, name).index_select(0, order) for name in self.names}
+        src, src_len, tgt_in = (x.index_select(0, order) for x in (src, src_len, tgt_in))
+        sorted_src, sorted_tgt = src_lengths[order].tolist(), tgt_lengths[order].tolist()
         encode = self._embedding_encode if self.embedding_encoder else self._gru_encode
-        states, summary = encode(src, src_len)
-        return self._decode(states, summary, src == PAD, tgt_in)
+        states, summary = encode(w, src, src_len, _active(sorted_src, src.size(2)))
+        logits, weights = self._decode(
+            w, states, summary, src == PAD, tgt_in, _active(sorted_tgt, tgt_in.size(2))
+        )
+        back = torch.argsort(order)
+        return logits.index_select(0, back), None if weights is None else weights.index_select(0, back)
 
     # --- encoders ------------------------------------------------------------------------------
-    def _gru_encode(self, src: torch.Tensor, src_len: torch.Tensor):
+    def _gru_encode(self, w: dict, src: torch.Tensor, src_len: torch.Tensor, active: list[int]):
         """-> annotations (M, B, S, D) (zero at padding) and the summary (M, B, D): the forward state
         after the last real token, then the backward state after reading back to the first."""
         m, b, s = src.shape
         dirs = self.directions
-        n, units = m * dirs, self.enc_w_hh.size(-1)  # the two directions are 2M members of one loop
+        n, units = m * dirs, w["enc_w_hh"].size(-2)  # the two directions are 2M members of one loop
         positions = torch.arange(s, device=src.device)[:, None]  # (S, 1)
         src, src_len = src.transpose(1, 2), src_len[:, None]  # time-major: (M, S, B), (M, 1, B)
         real = positions < src_len  # (M, S, B)
         mirrored = torch.where(real, src_len - 1 - positions, positions)  # (M, S, B)
         # direction 1 reads each source reversed within its own length (padding stays at the end)
         order = torch.stack([positions.expand(m, s, b), mirrored], dim=1)[:, :dirs]  # (M, dirs, S, B)
-        x = _lookup(self.enc_embedding, src[:, None].expand(-1, dirs, -1, -1).gather(2, order))
-        gi = torch.matmul(x.view(n, 1, s * b, -1), self.enc_w_ih.view(n, 3, -1, units))
-        gi = gi.view(n, 3, s, b, units) + self.enc_b_ih.view(n, 3, 1, 1, units)  # every step's input part
-        h0 = x.new_zeros(n, b, units)
-        out = _GRULoop.apply(
-            gi, h0, self.enc_w_hh.view(n, 3, units, units), self.enc_b_hh.view(n, 3, 1, units)
-        )
+        x = _lookup(w["enc_embedding"], src[:, None].expand(-1, dirs, -1, -1).gather(2, order))
+        gi = torch.baddbmm(
+            w["enc_b_ih"].view(n, 1, -1), x.view(n, s * b, -1), w["enc_w_ih"].view(n, -1, 3 * units)
+        ).view(n, s, b, -1)  # the input part of every step
+        w_hh, b_hh = w["enc_w_hh"].view(n, units, -1), w["enc_b_hh"].view(n, 1, -1)
+        out = _GRULoop.apply(gi, x.new_zeros(n, b, units), w_hh, b_hh, [dirs * k for k in active])
         out = out.view(m, dirs, s, b, units)  # in each direction's reading order
         last = (src_len - 1).view(m, 1, 1, b, 1).expand(-1, dirs, -1, -1, units)
         final = out.gather(2, last).squeeze(2)  # (M, dirs, B, H): after each direction's last real token
@@ -356,33 +372,32 @@ class StackedRNNSeq2Seq(nn.Module):
         states = out.permute(0, 3, 2, 1, 4).reshape(m, b, s, dirs * units).contiguous()  # [fwd | bwd]
         return states, final.permute(0, 2, 1, 3).reshape(m, b, dirs * units)
 
-    def _embedding_encode(self, src: torch.Tensor, src_len: torch.Tensor):
+    def _embedding_encode(self, w: dict, src: torch.Tensor, src_len: torch.Tensor, active: list[int]):
         """EmbeddingEncoder: h_j = E x_j + PE(j), zero at padding; the summary is their mean."""
         pad = (src == PAD)[..., None]
-        states = (_lookup(self.enc_embedding, src) + self.positions[: src.size(-1)]).masked_fill(pad, 0.0)
+        states = (_lookup(w["enc_embedding"], src) + self.positions[: src.size(-1)]).masked_fill(pad, 0.0)
         return states, states.sum(dim=2) / src_len.to(states)[..., None]
 
     # --- decoder -------------------------------------------------------------------------------
-    def _project_keys(self, states: torch.Tensor) -> torch.Tensor:
+    def _project_keys(self, w: dict, states: torch.Tensor) -> torch.Tensor:
         """The per-source part of the score: W h_j (general), h_j (dot), U h_j + b (additive)."""
         m, b, s, d = states.shape
         if self.score == "dot":
             return states
         if self.score == "general":
-            return torch.bmm(states.view(m, b * s, d), self.att_w).view(m, b, s, -1)
-        return torch.baddbmm(self.att_b_key, states.view(m, b * s, d), self.att_w_key).view(m, b, s, -1)
+            return torch.bmm(states.view(m, b * s, d), w["att_w"]).view(m, b, s, -1)
+        return torch.baddbmm(w["att_b_key"], states.view(m, b * s, d), w["att_w_key"]).view(m, b, s, -1)
 
-    def _decode(self, states, summary, pad, tgt_in):
+    def _decode(self, w: dict, states, summary, pad, tgt_in, active: list[int]):
         """The Bahdanau-style decoder (previous state -> attention -> GRU cell on [emb, context] -> deep
         readout), or the fixed one (the summary as context at every step), on all members at once."""
         m, b, t = tgt_in.shape
-        emb = _lookup(self.dec_embedding, tgt_in.transpose(1, 2))  # (M, T, B, E), time-major
-        s0 = torch.tanh(torch.baddbmm(self.bridge_b, summary, self.bridge_w))  # (M, B, D)
-        gi_emb = torch.matmul(emb.view(m, 1, t * b, -1), self.cell_w_emb)  # (M, 3, T B, D)
-        gi_emb = gi_emb.view(m, 3, t, b, -1) + self.cell_b_ih[:, :, None]
+        emb = _lookup(w["dec_embedding"], tgt_in.transpose(1, 2))  # (M, T, B, E), time-major
+        s0 = torch.tanh(torch.baddbmm(w["bridge_b"], summary, w["bridge_w"]))  # (M, B, D)
+        gi_emb = torch.baddbmm(w["cell_b_ih"], emb.view(m, t * b, -1), w["cell_w_emb"]).view(m, t, b, -1)
         if self.score is None:  # fixed: the context never changes, so its input part is added once
-            gi = gi_emb + torch.matmul(summary[:, None], self.cell_w_ctx)[:, :, None]  # (M, 3, T, B, D)
-            dec = _GRULoop.apply(gi, s0, self.cell_w_hh, self.cell_b_hh)  # (M, T, B, D)
+            gi = gi_emb + torch.bmm(summary, w["cell_w_ctx"])[:, None]  # (M, T, B, 3D)
+            dec = _GRULoop.apply(gi, s0, w["cell_w_hh"], w["cell_b_hh"], active)  # (M, T, B, D)
             context, weights = summary[:, None].expand(-1, t, -1, -1), None
         else:
             key_bias = torch.zeros_like(pad, dtype=states.dtype).masked_fill(pad, -math.inf)  # (M, B, S)
@@ -390,28 +405,34 @@ class StackedRNNSeq2Seq(nn.Module):
             dec, context, weights = _AttentionLoop.apply(
                 gi_emb,
                 s0,
-                self._project_keys(states),
+                self._project_keys(w, states),
                 states,
                 key_bias,
-                self.cell_w_ctx,
-                self.cell_w_hh,
-                self.cell_b_hh,
-                self.att_w_query if additive else None,
-                self.att_v if additive else None,
+                w["cell_w_ctx"],
+                w["cell_w_hh"],
+                w["cell_b_hh"],
+                w["att_w_query"] if additive else None,
+                w["att_v"] if additive else None,
+                active,
             )
             weights = weights.transpose(1, 2)  # (M, B, T, S)
         features = torch.cat([dec, context, emb], dim=-1)  # (M, T, B, 2D + E), as [s, c, emb]
-        feat = torch.tanh(torch.baddbmm(self.readout_b, features.view(m, t * b, -1), self.readout_w))
-        logits = torch.baddbmm(self.out_b, feat, self.out_w).view(m, t, b, -1)
+        feat = torch.tanh(torch.baddbmm(w["readout_b"], features.view(m, t * b, -1), w["readout_w"]))
+        logits = torch.baddbmm(w["out_b"], feat, w["out_w"]).view(m, t, b, -1)
         return logits.transpose(1, 2), weights
+
+
+def _active(lengths: list[int], steps: int) -> list[int]:
+    """For members sorted by source length: how many leading members to compute at each of ``steps``
+    steps, enough to cover every member whose length exceeds the step (the prefix up to the last one)."""
+    return [max((i + 1 for i, n in enumerate(lengths) if n > t), default=0) for t in range(steps)]
 
 
 def member_losses(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
     """Each member's cross-entropy, its own mean over its own real target tokens (PAD ignored), as
     ``F.cross_entropy(..., ignore_index=PAD)`` on that member alone: logits (M, B, T, V), tgt_out
-    (M, B, T) -> (M,). (The stacked forward's logits are time-major underneath: read in that order.)"""
+    (M, B, T) -> (M,)."""
     m = logits.size(0)
-    logits, tgt_out = logits.transpose(1, 2), tgt_out.transpose(1, 2)
     per_token = F.cross_entropy(
         logits.reshape(-1, logits.size(-1)), tgt_out.reshape(-1), ignore_index=PAD, reduction="none"
     )
