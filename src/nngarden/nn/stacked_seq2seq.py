@@ -70,7 +70,9 @@ def _layout(model: RNNSeq2Seq) -> dict[str, torch.Tensor | tuple[torch.Tensor, .
     out["cell_w_ctx"] = cell.weight_ih[:, embed:].T  # (D, 3D)
     out["cell_w_hh"] = cell.weight_hh.T  # (D, 3D)
     out["cell_b_ih"], out["cell_b_hh"] = cell.bias_ih[None], cell.bias_hh[None]  # (1, 3D)
-    out["readout_w"], out["readout_b"] = dec.readout.weight.T, dec.readout.bias[None]  # (2D + E, D)
+    d = dec.cell.hidden_size  # the readout reads [s, c, emb]: one (in, D) block for each
+    out["readout_w_s"], out["readout_w_c"] = dec.readout.weight[:, :d].T, dec.readout.weight[:, d : 2 * d].T
+    out["readout_w_e"], out["readout_b"] = dec.readout.weight[:, 2 * d :].T, dec.readout.bias[None]
     out["out_w"], out["out_b"] = dec.out.weight.T, dec.out.bias[None]  # (D, V), (1, V)
     attention = dec.attention
     if isinstance(attention, AdditiveAttention):
@@ -108,16 +110,17 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
     return e.div_(e.sum(dim=-1, keepdim=True))
 
 
-def _gru_step(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor):
+def _gru_step(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor, out: torch.Tensor):
     """One step of nn.GRU for N stacked cells: gi = x W_i + b_i (N, B, 3H) (gates r, z, n side by side),
     h (N, B, H), w_hh (N, H, 3H), b_hh (N, 1, 3H); r, z = sigmoid(gi_rz + gh_rz), n = tanh(gi_n +
-    r gh_n), h' = (1 - z) n + z h with gh = h W_h + b_h. -> (h', what the backward needs: rz, n, gh_n)."""
+    r gh_n), h' = (1 - z) n + z h with gh = h W_h + b_h. Writes h' into ``out`` (N, B, H) and returns
+    it, with what the backward needs: rz, n, gh_n."""
     units = h.size(-1)
     gh = torch.bmm(h, w_hh).add_(b_hh)
     rz = torch.sigmoid_(gi[..., : 2 * units] + gh[..., : 2 * units])
     gh_n = gh[..., 2 * units :]
     n = torch.tanh_(torch.addcmul(gi[..., 2 * units :], rz[..., :units], gh_n))
-    return torch.lerp(n, h, rz[..., units:]), (rz, n, gh_n)
+    return torch.lerp(n, h, rz[..., units:], out=out), (rz, n, gh_n)
 
 
 def _gru_step_backward(dh, h_prev, kept, d_gi, d_gh) -> torch.Tensor:
@@ -146,8 +149,7 @@ class _GRULoop(torch.autograd.Function):
     def forward(ctx, gi, h0, w_hh, b_hh, active):
         hs, h, kept = gi.new_zeros(h0.shape[:1] + gi.shape[1:3] + h0.shape[2:]), h0, []
         for t, k in enumerate(active):
-            h, step = _gru_step(gi[:k, t], h[:k], w_hh[:k], b_hh[:k])
-            hs[:k, t] = h
+            h, step = _gru_step(gi[:k, t], h[:k], w_hh[:k], b_hh[:k], out=hs[:k, t])
             kept.append(step)
         ctx.save_for_backward(h0, w_hh, hs)
         ctx.kept, ctx.active = kept, active
@@ -171,99 +173,135 @@ class _GRULoop(torch.autograd.Function):
         return d_gi, dh, d_w_hh, flat_gh.sum(dim=1, keepdim=True), None
 
 
+def _prefixes(tensors: dict, k: int, b: int) -> dict:
+    """The first k members of each tensor (flattened (M B, ...) ones: the first k B rows)."""
+    return {
+        name: None if x is None else x[: k * b if name.startswith("flat") else k]
+        for name, x in tensors.items()
+    }
+
+
 class _AttentionLoop(torch.autograd.Function):
     """The attention decoder's recurrence for M members: at each step the previous state s scores every
     source position, the softmax weights average the annotations into the context c, and the GRU cell
     reads [emb, c].
 
     gi_emb (M, T, B, 3D): the embedding part of the cell's input (b_ih included) at every step; s0
-    (M, B, D); keys (M, B, S, K): W h_j (general), h_j (dot) or U h_j + b (additive); states (M, B, S,
-    D); key_bias (M, B, S), 0 or -inf at padding; w_ctx (M, D, 3D); w_hh (M, D, 3D); b_hh (M, 1, 3D);
-    w_query (M, D, A) and v (M, A, 1) for the additive score, else None; active (T numbers).
+    (M, B, D); states (M, B, S, D); key_bias (M, B, S), 0 or -inf at padding; w_ctx, w_hh (M, D, 3D);
+    b_hh (M, 1, 3D); the score's weights: w_query (M, D, K) and, for "additive", keys = U h_j + b (M, B,
+    S, A) and v (M, A, 1), else None; active (T numbers); score: "dot", "general" or "additive".
     -> decoder states (M, T, B, D), contexts (M, T, B, D), weights (M, T, B, S) (not differentiable).
+
+    dot and general: e_j = q . h_j with q = s (dot) or q = W^T s (general: s^T W h_j, W h_j not formed
+    for every annotation), so score and context read the same annotations. additive: e_j = v^T tanh(
+    W s + U h_j + b).
     """
 
     @staticmethod
-    def forward(ctx, gi_emb, s0, keys, states, key_bias, w_ctx, w_hh, b_hh, w_query, v, active):
+    def forward(ctx, gi_emb, s0, states, key_bias, w_ctx, w_hh, b_hh, w_query, keys, v, active, score):
         m, b, src_len, d = states.shape
-        steps, additive = gi_emb.size(1), w_query is not None
-        flat_states = states.reshape(m * b, src_len, d)
-        keys_t = None if additive else keys.reshape(m * b, src_len, -1).transpose(1, 2).contiguous()
-        bias = key_bias.reshape(m * b, 1, src_len)
-        dec, contexts, weights = s0.new_zeros(m, steps, b, d), s0.new_zeros(m, steps, b, d), []
-        s, kept, hiddens = s0, [], []
+        steps = gi_emb.size(1)
+        shared = {
+            "flat_states": states.reshape(m * b, src_len, d),
+            "flat_states_t": states.reshape(m * b, src_len, d).transpose(1, 2).contiguous(),  # (M B, D, S)
+            "flat_bias": key_bias.reshape(m * b, 1, src_len),
+            "w_ctx": w_ctx, "w_hh": w_hh, "b_hh": b_hh, "w_query": w_query, "keys": keys, "v": v,
+        }  # fmt: skip
+        dec, contexts, queries = s0.new_zeros(m, steps, b, d), s0.new_zeros(m, steps, b, d), None
+        if score == "general":
+            queries = s0.new_zeros(m, steps, b, d)
+        s, kept, hiddens, weights, p, p_k = s0, [], [], [], None, None
         for t, k in enumerate(active):
+            if k != p_k:  # the members' weights are sliced once for each number of active members
+                p, p_k = _prefixes(shared, k, b), k
             s, kb = s[:k], k * b
-            if additive:  # e_j = v^T tanh(W s + U h_j + b)
-                hidden = torch.tanh_(torch.bmm(s, w_query[:k])[:, :, None] + keys[:k])  # (k, B, S, A)
-                score = torch.bmm(hidden.view(k, b * src_len, -1), v[:k]).view(kb, 1, src_len) + bias[:kb]
+            if score == "additive":
+                hidden = torch.tanh_(torch.bmm(s, p["w_query"])[:, :, None] + p["keys"])  # (k, B, S, A)
+                e = torch.bmm(hidden.view(k, b * src_len, -1), p["v"]).view(kb, 1, src_len) + p["flat_bias"]
                 hiddens.append(hidden)
-            else:  # e_j = s^T (W h_j), every position in one product per sequence
-                score = torch.baddbmm(bias[:kb], s.reshape(kb, 1, d), keys_t[:kb])
-            w = _softmax(score)  # (k B, 1, S)
-            c = torch.bmm(w, flat_states[:kb]).view(k, b, d)
-            s, step = _gru_step(torch.baddbmm(gi_emb[:k, t], c, w_ctx[:k]), s, w_hh[:k], b_hh[:k])
-            dec[:k, t], contexts[:k, t] = s, c
+            else:
+                q = s if score == "dot" else torch.bmm(s, p["w_query"])  # (k, B, D)
+                if queries is not None:
+                    queries[:k, t] = q
+                e = torch.baddbmm(p["flat_bias"], q.reshape(kb, 1, d), p["flat_states_t"])
+            w = _softmax(e)  # (k B, 1, S)
+            c = torch.bmm(w, p["flat_states"]).view(k, b, d)
+            gi = torch.baddbmm(gi_emb[:k, t], c, p["w_ctx"])
+            s, step = _gru_step(gi, s, p["w_hh"], p["b_hh"], out=dec[:k, t])
+            contexts[:k, t] = c
             weights.append(w.view(k, b, src_len))
             kept.append(step)
         weights = torch.stack(
             [torch.cat([w, w.new_zeros(m - w.size(0), b, src_len)]) for w in weights], dim=1
         )
-        ctx.save_for_backward(s0, keys, states, w_ctx, w_hh, w_query, v, dec, contexts, weights)
-        ctx.kept, ctx.hiddens, ctx.active = kept, hiddens, active
+        ctx.save_for_backward(s0, states, w_ctx, w_hh, w_query, v, dec, contexts, weights, queries)
+        ctx.kept, ctx.hiddens, ctx.active, ctx.score = kept, hiddens, active, score
         ctx.mark_non_differentiable(weights)
         return dec, contexts, weights
 
     @staticmethod
     def backward(ctx, d_dec, d_ctx, _d_weights):
-        s0, keys, states, w_ctx, w_hh, w_query, v, dec, contexts, weights = ctx.saved_tensors
+        s0, states, w_ctx, w_hh, w_query, v, dec, contexts, weights, queries = ctx.saved_tensors
         m, b, src_len, d = states.shape
-        steps, additive = dec.size(1), w_query is not None
+        steps, score = dec.size(1), ctx.score
         s_prev = torch.cat([s0[:, None], dec[:, :-1]], dim=1)  # (M, T, B, D)
-        w_hh_t, w_ctx_t = w_hh.transpose(1, 2), w_ctx.transpose(1, 2)
-        states_t = states.reshape(m * b, src_len, d).transpose(1, 2)  # (M B, D, S)
-        flat_keys = None if additive else keys.reshape(m * b, src_len, -1)
+        shared = {
+            "flat_states": states.reshape(m * b, src_len, d),
+            "flat_states_t": states.reshape(m * b, src_len, d).transpose(1, 2),
+            "w_ctx_t": w_ctx.transpose(1, 2), "w_hh_t": w_hh.transpose(1, 2), "v": v,
+            "w_query_t": None if w_query is None else w_query.transpose(1, 2),
+        }  # fmt: skip
         d_gi, d_gh = dec.new_zeros(m, steps, b, 3 * d), dec.new_zeros(m, steps, b, 3 * d)
         d_c, d_score = torch.zeros_like(contexts), torch.zeros_like(weights)
-        d_pre = dec.new_zeros(m, steps, b, src_len, w_query.size(-1)) if additive else None
-        ds = torch.zeros_like(s0)  # dL/ds_t flowing back from step t + 1
+        d_query = None if w_query is None else dec.new_zeros(m, steps, b, w_query.size(-1))
+        d_pre = dec.new_zeros(m, steps, b, src_len, w_query.size(-1)) if score == "additive" else None
+        ds, p, p_k = torch.zeros_like(s0), None, None  # ds: dL/ds_t flowing back from step t + 1
         for t in reversed(range(steps)):
-            k = ctx.active[t]
-            kb = k * b
+            k, kb = ctx.active[t], ctx.active[t] * b
+            if k != p_k:
+                p, p_k = _prefixes(shared, k, b), k
             ds_direct = _gru_step_backward(
                 d_dec[:k, t] + ds[:k], s_prev[:k, t], ctx.kept[t], d_gi[:k, t], d_gh[:k, t]
             )
-            ds_t = torch.baddbmm(ds_direct, d_gh[:k, t], w_hh_t[:k])
-            c_t = torch.baddbmm(d_ctx[:k, t], d_gi[:k, t], w_ctx_t[:k])  # (k, B, D)
+            ds_t = torch.baddbmm(ds_direct, d_gh[:k, t], p["w_hh_t"])
+            c_t = torch.baddbmm(d_ctx[:k, t], d_gi[:k, t], p["w_ctx_t"])  # (k, B, D)
             d_c[:k, t] = c_t
             w = weights[:k, t].reshape(kb, 1, src_len)
-            dw = torch.bmm(c_t.view(kb, 1, d), states_t[:kb])  # (k B, 1, S)
-            score_t = w * (dw - (w * dw).sum(dim=-1, keepdim=True))  # softmax backward
-            d_score[:k, t] = score_t.view(k, b, src_len)
-            if additive:
+            dw = torch.bmm(c_t.view(kb, 1, d), p["flat_states_t"])  # (k B, 1, S)
+            e_t = w * (dw - (w * dw).sum(dim=-1, keepdim=True))  # softmax backward
+            d_score[:k, t] = e_t.view(k, b, src_len)
+            if score == "additive":
                 pre_t = torch.ops.aten.tanh_backward(
-                    score_t.view(k, b, src_len, 1) * v[:k].view(k, 1, 1, -1), ctx.hiddens[t]
+                    e_t.view(k, b, src_len, 1) * p["v"].view(k, 1, 1, -1), ctx.hiddens[t]
                 )  # (k, B, S, A)
                 d_pre[:k, t] = pre_t
-                ds[:k] = torch.baddbmm(ds_t, pre_t.sum(dim=2), w_query[:k].transpose(1, 2))
+                q_t = pre_t.sum(dim=2)  # dL/d(W s)
             else:
-                ds[:k] = torch.baddbmm(ds_t.view(kb, 1, d), score_t, flat_keys[:kb]).view(k, b, d)
+                q_t = torch.bmm(e_t, p["flat_states"]).view(k, b, d)  # dL/dq
+            if score == "dot":
+                ds[:k] = ds_t + q_t
+            else:
+                d_query[:k, t] = q_t
+                ds[:k] = torch.baddbmm(ds_t, q_t, p["w_query_t"])
         d_states = torch.einsum("mtbs,mtbd->mbsd", weights, d_c)
-        d_w_query = d_v = None
-        if additive:
+        d_w_query = d_keys = d_v = None
+        if d_query is not None:
+            d_w_query = torch.einsum("mtbd,mtbk->mdk", s_prev, d_query)
+        if score == "additive":
             d_keys = d_pre.sum(dim=1)  # (M, B, S, A)
-            d_w_query = torch.einsum("mtbd,mtba->mda", s_prev, d_pre.sum(dim=3))
             hidden = torch.stack(
                 [torch.cat([h, h.new_zeros((m - h.size(0),) + h.shape[1:])]) for h in ctx.hiddens], dim=1
             )
             d_v = torch.einsum("mtbsa,mtbs->ma", hidden, d_score)[..., None]
-        else:
-            d_keys = torch.einsum("mtbs,mtbk->mbsk", d_score, s_prev)
+        else:  # the score read the annotations too: e_j = q . h_j
+            d_states = d_states + torch.einsum(
+                "mtbs,mtbd->mbsd", d_score, s_prev if score == "dot" else queries
+            )
         d_gi_flat, d_gh_flat = d_gi.view(m, steps * b, -1), d_gh.view(m, steps * b, -1)
         d_w_ctx = torch.bmm(contexts.view(m, steps * b, d).transpose(1, 2), d_gi_flat)
         d_w_hh = torch.bmm(s_prev.view(m, steps * b, d).transpose(1, 2), d_gh_flat)
         d_b_hh = d_gh_flat.sum(dim=1, keepdim=True)
-        return d_gi, ds, d_keys, d_states, None, d_w_ctx, d_w_hh, d_b_hh, d_w_query, d_v, None
+        return d_gi, ds, d_states, None, d_w_ctx, d_w_hh, d_b_hh, d_w_query, d_keys, d_v, None, None
 
 
 # --- the module -----------------------------------------------------------------------------------
@@ -379,15 +417,6 @@ class StackedRNNSeq2Seq(nn.Module):
         return states, states.sum(dim=2) / src_len.to(states)[..., None]
 
     # --- decoder -------------------------------------------------------------------------------
-    def _project_keys(self, w: dict, states: torch.Tensor) -> torch.Tensor:
-        """The per-source part of the score: W h_j (general), h_j (dot), U h_j + b (additive)."""
-        m, b, s, d = states.shape
-        if self.score == "dot":
-            return states
-        if self.score == "general":
-            return torch.bmm(states.view(m, b * s, d), w["att_w"]).view(m, b, s, -1)
-        return torch.baddbmm(w["att_b_key"], states.view(m, b * s, d), w["att_w_key"]).view(m, b, s, -1)
-
     def _decode(self, w: dict, states, summary, pad, tgt_in, active: list[int]):
         """The Bahdanau-style decoder (previous state -> attention -> GRU cell on [emb, context] -> deep
         readout), or the fixed one (the summary as context at every step), on all members at once."""
@@ -398,27 +427,38 @@ class StackedRNNSeq2Seq(nn.Module):
         if self.score is None:  # fixed: the context never changes, so its input part is added once
             gi = gi_emb + torch.bmm(summary, w["cell_w_ctx"])[:, None]  # (M, T, B, 3D)
             dec = _GRULoop.apply(gi, s0, w["cell_w_hh"], w["cell_b_hh"], active)  # (M, T, B, D)
-            context, weights = summary[:, None].expand(-1, t, -1, -1), None
+            weights = None
         else:
             key_bias = torch.zeros_like(pad, dtype=states.dtype).masked_fill(pad, -math.inf)  # (M, B, S)
-            additive = self.score == "additive"
+            keys = v = w_query = None
+            if self.score == "additive":  # U h_j + b for every annotation, once
+                keys = torch.baddbmm(w["att_b_key"], states.view(m, -1, states.size(-1)), w["att_w_key"])
+                keys, v, w_query = keys.view(states.shape[:3] + (-1,)), w["att_v"], w["att_w_query"]
+            elif self.score == "general":  # s^T W h_j = (W^T s) . h_j
+                w_query = w["att_w"].transpose(1, 2)
             dec, context, weights = _AttentionLoop.apply(
                 gi_emb,
                 s0,
-                self._project_keys(w, states),
                 states,
                 key_bias,
                 w["cell_w_ctx"],
                 w["cell_w_hh"],
                 w["cell_b_hh"],
-                w["att_w_query"] if additive else None,
-                w["att_v"] if additive else None,
+                w_query,
+                keys,
+                v,
                 active,
+                self.score,
             )
             weights = weights.transpose(1, 2)  # (M, B, T, S)
-        features = torch.cat([dec, context, emb], dim=-1)  # (M, T, B, 2D + E), as [s, c, emb]
-        feat = torch.tanh(torch.baddbmm(w["readout_b"], features.view(m, t * b, -1), w["readout_w"]))
-        logits = torch.baddbmm(w["out_b"], feat, w["out_w"]).view(m, t, b, -1)
+        # deep readout tanh([s, c, emb] W + b), one block of W at a time (no concatenated copy)
+        pre = torch.baddbmm(w["readout_b"], emb.view(m, t * b, -1), w["readout_w_e"])  # (M, T B, D)
+        pre = torch.baddbmm(pre, dec.view(m, t * b, -1), w["readout_w_s"]).view(m, t, b, -1)
+        if self.score is None:  # the same c at every step: its part once per sequence
+            pre = pre + torch.bmm(summary, w["readout_w_c"])[:, None]
+        else:
+            pre = torch.baddbmm(pre.view(m, t * b, -1), context.view(m, t * b, -1), w["readout_w_c"])
+        logits = torch.baddbmm(w["out_b"], torch.tanh(pre).view(m, t * b, -1), w["out_w"]).view(m, t, b, -1)
         return logits.transpose(1, 2), weights
 
 
