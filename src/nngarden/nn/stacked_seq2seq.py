@@ -110,6 +110,31 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
     return e.div_(e.sum(dim=-1, keepdim=True))
 
 
+def _step_buffer(ref: torch.Tensor, shape: tuple, active: list[int]) -> torch.Tensor:
+    """An (N, T, ...) buffer for per-step results: a step writes its active members' entries, so only
+    the others are zeroed here (not the whole buffer)."""
+    buf = ref.new_empty(shape)
+    for t, k in enumerate(active):
+        if k < shape[0]:
+            buf[k:, t].zero_()
+    return buf
+
+
+class _Permuted(torch.autograd.Function):
+    """The members of every tensor in ``order`` (an exact reordering along dim 0); the backward puts
+    each gradient back in place with the inverse order (instead of autograd's zero-fill and scatter
+    per tensor)."""
+
+    @staticmethod
+    def forward(ctx, order, back, *tensors):
+        ctx.back = back
+        return tuple(x.index_select(0, order) for x in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, None) + tuple(g.index_select(0, ctx.back) for g in grads)
+
+
 def _gru_step(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor, out: torch.Tensor):
     """One step of nn.GRU for N stacked cells: gi = x W_i + b_i (N, B, 3H) (gates r, z, n side by side),
     h (N, B, H), w_hh (N, H, 3H), b_hh (N, 1, 3H); r, z = sigmoid(gi_rz + gh_rz), n = tanh(gi_n +
@@ -147,7 +172,7 @@ class _GRULoop(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, gi, h0, w_hh, b_hh, active):
-        hs, h, kept = gi.new_zeros(h0.shape[:1] + gi.shape[1:3] + h0.shape[2:]), h0, []
+        hs, h, kept = _step_buffer(gi, h0.shape[:1] + gi.shape[1:3] + h0.shape[2:], active), h0, []
         for t, k in enumerate(active):
             h, step = _gru_step(gi[:k, t], h[:k], w_hh[:k], b_hh[:k], out=hs[:k, t])
             kept.append(step)
@@ -161,7 +186,7 @@ class _GRULoop(torch.autograd.Function):
         n, steps, b, units = hs.shape
         h_prev = torch.cat([h0[:, None], hs[:, :-1]], dim=1)  # (N, T, B, H)
         w_hh_t = w_hh.transpose(1, 2)
-        d_gi, d_gh = hs.new_zeros(n, steps, b, 3 * units), hs.new_zeros(n, steps, b, 3 * units)
+        d_gi, d_gh = (_step_buffer(hs, (n, steps, b, 3 * units), ctx.active) for _ in range(2))
         dh = torch.zeros_like(h0)  # dL/dh_t flowing back from step t + 1
         for t in reversed(range(steps)):
             k = ctx.active[t]
@@ -207,9 +232,8 @@ class _AttentionLoop(torch.autograd.Function):
             "flat_bias": key_bias.reshape(m * b, 1, src_len),
             "w_ctx": w_ctx, "w_hh": w_hh, "b_hh": b_hh, "w_query": w_query, "keys": keys, "v": v,
         }  # fmt: skip
-        dec, contexts, queries = s0.new_zeros(m, steps, b, d), s0.new_zeros(m, steps, b, d), None
-        if score == "general":
-            queries = s0.new_zeros(m, steps, b, d)
+        dec, contexts = (_step_buffer(s0, (m, steps, b, d), active) for _ in range(2))
+        queries = _step_buffer(s0, (m, steps, b, d), active) if score == "general" else None
         s, kept, hiddens, weights, p, p_k = s0, [], [], [], None, None
         for t, k in enumerate(active):
             if k != p_k:  # the members' weights are sliced once for each number of active members
@@ -251,10 +275,15 @@ class _AttentionLoop(torch.autograd.Function):
             "w_ctx_t": w_ctx.transpose(1, 2), "w_hh_t": w_hh.transpose(1, 2), "v": v,
             "w_query_t": None if w_query is None else w_query.transpose(1, 2),
         }  # fmt: skip
-        d_gi, d_gh = dec.new_zeros(m, steps, b, 3 * d), dec.new_zeros(m, steps, b, 3 * d)
-        d_c, d_score = torch.zeros_like(contexts), torch.zeros_like(weights)
-        d_query = None if w_query is None else dec.new_zeros(m, steps, b, w_query.size(-1))
-        d_pre = dec.new_zeros(m, steps, b, src_len, w_query.size(-1)) if score == "additive" else None
+        active = ctx.active
+        d_gi, d_gh = (_step_buffer(dec, (m, steps, b, 3 * d), active) for _ in range(2))
+        d_c, d_score = _step_buffer(dec, contexts.shape, active), _step_buffer(dec, weights.shape, active)
+        d_query = None if score == "dot" else _step_buffer(dec, (m, steps, b, w_query.size(-1)), active)
+        d_pre = (
+            _step_buffer(dec, (m, steps, b, src_len, w_query.size(-1)), active)
+            if score == "additive"
+            else None
+        )
         ds, p, p_k = torch.zeros_like(s0), None, None  # ds: dL/ds_t flowing back from step t + 1
         for t in reversed(range(steps)):
             k, kb = ctx.active[t], ctx.active[t] * b
@@ -372,7 +401,8 @@ class StackedRNNSeq2Seq(nn.Module):
             raise ValueError(f"src must be (members={self.members}, batch, length), got {tuple(src.shape)}")
         src_lengths, tgt_lengths = src_len.amax(dim=1), (tgt_in != PAD).sum(dim=2).amax(dim=1)  # (M,)
         order = torch.argsort(src_lengths, descending=True, stable=True)
-        w = {name: getattr(self, name).index_select(0, order) for name in self.names}
+        back = torch.argsort(order)
+        w = dict(zip(self.names, _Permuted.apply(order, back, *(getattr(self, name) for name in self.names))))
         src, src_len, tgt_in = (x.index_select(0, order) for x in (src, src_len, tgt_in))
         sorted_src, sorted_tgt = src_lengths[order].tolist(), tgt_lengths[order].tolist()
         encode = self._embedding_encode if self.embedding_encoder else self._gru_encode
@@ -380,7 +410,6 @@ class StackedRNNSeq2Seq(nn.Module):
         logits, weights = self._decode(
             w, states, summary, src == PAD, tgt_in, _active(sorted_tgt, tgt_in.size(2))
         )
-        back = torch.argsort(order)
         return logits.index_select(0, back), None if weights is None else weights.index_select(0, back)
 
     # --- encoders ------------------------------------------------------------------------------
