@@ -41,11 +41,11 @@ def _models(cfg: Seq2SeqConfig, count: int = 3) -> list[RNNSeq2Seq]:
     return models
 
 
-def _batch(members: int, seed: int = 0, batch: int = 5):
-    """Reverse-task batches whose lengths differ within each batch and between members (member 0's are
-    the shortest), padded to the longest: tensors (M, B, ...)."""
+def _batch(members: int, seed: int = 0, batch: int = 5, shortest: int = 0):
+    """Reverse-task batches whose lengths differ within each batch and between members (member
+    ``shortest``'s are the shortest), padded to the longest: tensors (M, B, ...)."""
     rng = np.random.default_rng(seed)
-    lengths = [rng.integers(1, 4 if m == 0 else 9, size=batch) for m in range(members)]
+    lengths = [rng.integers(1, 4 if m == shortest else 9, size=batch) for m in range(members)]
     width = max(int(n.max()) for n in lengths)
     ids = [algorithmic_ids("reverse", n, VOCAB - 3, rng, width) for n in lengths]
     lengths = np.stack(lengths)
@@ -78,10 +78,11 @@ def _as_models(stacked: StackedRNNSeq2Seq, models, values) -> list[RNNSeq2Seq]:
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: "-".join(str(v) for v in k.values()))
-def test_each_member_computes_its_own_model_on_its_own_padded_batch(kind):
+@pytest.mark.parametrize("shortest", [0, 2])
+def test_each_member_computes_its_own_model_on_its_own_padded_batch(kind, shortest):
     models = _models(_config(**kind))
     stacked = StackedRNNSeq2Seq(models)
-    batch = _batch(len(models))
+    batch = _batch(len(models), shortest=shortest)
     logits, weights = stacked(*batch[:3])
     member_losses(logits, batch[3]).sum().backward()
     for m, model in enumerate(models):
@@ -181,3 +182,21 @@ def test_refuses_models_of_different_configs_or_kinds():
         StackedRNNSeq2Seq(_models(_config(arch="fixed"), 1) + _models(_config(arch="attention"), 1))
     with pytest.raises(ConfigError, match="RNNSeq2Seq"):
         StackedRNNSeq2Seq([])
+
+
+def test_members_of_equal_lengths_and_a_single_member():
+    models = _models(_config(arch="attention"), count=1)
+    stacked = StackedRNNSeq2Seq(models)
+    batch = _batch(1, seed=4)
+    logits, _ = stacked(*batch[:3])
+    assert torch.allclose(logits[0], models[0](*_own(batch, 0)[:3])[0], atol=1e-5)
+    rng = np.random.default_rng(0)
+    lengths = np.full((3, 4), 5)
+    ids = [algorithmic_ids("copy", n, VOCAB - 3, rng) for n in lengths]
+    equal = teacher_forcing_batch(
+        np.stack([a for a, _ in ids]), np.stack([b for _, b in ids]), lengths, lengths
+    )
+    models = _models(_config(arch="fixed"))
+    logits, _ = StackedRNNSeq2Seq(models)(equal.src, equal.src_len, equal.tgt_in)
+    for m, model in enumerate(models):
+        assert torch.allclose(logits[m], model(equal.src[m], equal.src_len[m], equal.tgt_in[m])[0], atol=1e-5)

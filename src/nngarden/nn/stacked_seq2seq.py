@@ -1,36 +1,41 @@
 """M GRU encoder-decoders of one config trained side by side as one module (the seeds of a note).
 
 :class:`StackedRNNSeq2Seq` holds M ``RNNSeq2Seq`` models' weights as (M, ...) tensors and runs their
-teacher-forced training step at once, with batched matrix products, so that the operations per step
-do not grow with M. As in ``nn/stacked.py``, members share nothing: member i's logits depend only on
-its own weights and its own batch, so the gradient of the sum of per-member losses is each member's
-own gradient, :meth:`StackedRNNSeq2Seq.clip_grad_norm_` clips each member by its own global norm, and
-Adam (elementwise) updates each member as it would update the model alone, up to float rounding.
-Only training is stacked: :meth:`StackedRNNSeq2Seq.write_back` copies the trained weights into the
-ordinary models, which decode and align as before.
+teacher-forced training step at once, with batched matrix products. As in ``nn/stacked.py``, members
+share nothing: member i's logits depend only on its own weights and its own batch, so the gradient of
+the sum of per-member losses is each member's own gradient, :meth:`StackedRNNSeq2Seq.clip_grad_norm_`
+clips each member by its own global norm, and Adam (elementwise) updates each member as it would
+update the model alone, up to float rounding. Only training is stacked:
+:meth:`StackedRNNSeq2Seq.write_back` copies the trained weights into the ordinary models, which decode
+and align as before.
 
-The arithmetic is that of ``nn/seq2seq.py`` and ``nn.GRU``; what differs, and why:
+The arithmetic is that of ``nn/seq2seq.py`` and ``nn.GRU``; what differs, and why. On a CPU thread a
+step of these small models costs per operation and per byte moved more than per multiply:
 
 - the recurrences (the encoder's GRU, the decoder's attention + GRU cell) are autograd Functions with
-  hand-written backward passes. On a CPU thread a step of these small models is dominated by the
-  cost of many small kernels, not by arithmetic: autograd would record some twenty nodes per time
-  step and compute every step's weight gradient by its own small product. Here the forward loop runs
-  without a graph and keeps what the backward needs; the backward walks the steps in reverse and
-  computes the weight gradients as one product over all steps at the end;
-- gate tensors are gate-major, (N, 3, B, H) for the gates r, z, n, so that each gate is a contiguous
-  block (slicing gates off the last dimension makes every elementwise kernel slow), and time-major
-  (N, T, B, ...) so that each step is a contiguous slice;
+  hand-written backward passes: autograd would record some twenty nodes per time step and compute
+  every step's weight gradient by its own small product. The forward loop runs without a graph and
+  keeps what the backward needs; the backward walks the steps in reverse, writes each step's gate
+  gradients into one buffer, and forms the weight gradients as one product over all steps;
+- every step, the members are sorted by source length, longest first (an exact reordering of weights
+  and batch, undone on the outputs), so that the members not yet past their end are a prefix and a
+  loop step computes only those: the M batches are padded to the longest, but the loops skip most of
+  that padding;
 - the bidirectional encoder is a GRU loop over the padded batch instead of packed sequences. It
   reproduces them exactly: the backward direction reads each source reversed within its own length,
   outputs at padding are zero, and each direction's final state is the one after its last real token
   (states computed past a sequence's end are never used, so they receive no gradient). The two
   directions run as 2M members of one loop;
-- each member's batch is padded to the longest source and target of the step: padded source positions
-  get attention weight exactly zero, padded target positions are left out of the loss.
+- the general score s^T W h_j is computed as (W^T s) . h_j (the same number, without projecting every
+  annotation), and the deep readout tanh([s, c, emb] W + b) one block of W at a time (no concatenated
+  copy; the fixed model's context block once per sequence);
+- padded source positions get attention weight exactly zero, padded target positions are left out of
+  the loss.
 
 Shapes: M members, N members of one loop (2M for a bidirectional encoder), B batch, S source length,
 T target length (or time steps), E embedding, H encoder units per direction, D = H x directions the
-annotation and decoder size, K the keys' size, A the additive score's hidden size, V vocabulary.
+annotation and decoder size, K the score's query size, A the additive score's hidden size, V
+vocabulary.
 """
 
 from __future__ import annotations
@@ -132,7 +137,7 @@ class _Permuted(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, None) + tuple(g.index_select(0, ctx.back) for g in grads)
+        return (None, None) + tuple(None if g is None else g.index_select(0, ctx.back) for g in grads)
 
 
 def _gru_step(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor, out: torch.Tensor):
