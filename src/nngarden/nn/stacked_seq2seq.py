@@ -170,6 +170,11 @@ def _gru_step_backward(dh, h_prev, kept, d_gi, d_gh) -> torch.Tensor:
     return dh_direct
 
 
+def _first(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The first k members of x (x itself when that is all of them: a view costs more than the check)."""
+    return x if k == x.size(0) else x[:k]
+
+
 class _GRULoop(torch.autograd.Function):
     """N stacked GRUs over T steps: gi (N, T, B, 3H) the input part of every step (b_ih included),
     h0 (N, B, H), w_hh (N, H, 3H), b_hh (N, 1, 3H), active (T numbers) -> every step's state (N, T, B,
@@ -177,9 +182,12 @@ class _GRULoop(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, gi, h0, w_hh, b_hh, active):
-        hs, h, kept = _step_buffer(gi, h0.shape[:1] + gi.shape[1:3] + h0.shape[2:], active), h0, []
-        for t, k in enumerate(active):
-            h, step = _gru_step(gi[:k, t], h[:k], w_hh[:k], b_hh[:k], out=hs[:k, t])
+        hs = _step_buffer(gi, h0.shape[:1] + gi.shape[1:3] + h0.shape[2:], active)
+        h, kept = h0, []
+        for k, gi_t, out in zip(active, gi.unbind(1), hs.unbind(1)):
+            h, step = _gru_step(
+                _first(gi_t, k), _first(h, k), _first(w_hh, k), _first(b_hh, k), _first(out, k)
+            )
             kept.append(step)
         ctx.save_for_backward(h0, w_hh, hs)
         ctx.kept, ctx.active = kept, active
@@ -193,11 +201,13 @@ class _GRULoop(torch.autograd.Function):
         w_hh_t = w_hh.transpose(1, 2)
         d_gi, d_gh = (_step_buffer(hs, (n, steps, b, 3 * units), ctx.active) for _ in range(2))
         dh = torch.zeros_like(h0)  # dL/dh_t flowing back from step t + 1
-        for t in reversed(range(steps)):
-            k = ctx.active[t]
-            dh_t = d_hs[:k, t] + dh[:k]
-            dh_direct = _gru_step_backward(dh_t, h_prev[:k, t], ctx.kept[t], d_gi[:k, t], d_gh[:k, t])
-            torch.baddbmm(dh_direct, d_gh[:k, t], w_hh_t[:k], out=dh[:k])
+        per_step = zip(ctx.active, ctx.kept, d_hs.unbind(1), h_prev.unbind(1), d_gi.unbind(1), d_gh.unbind(1))
+        for k, kept, d_out, h_in, gi_t, gh_t in reversed(list(per_step)):
+            dh_k, gh_t = _first(dh, k), _first(gh_t, k)
+            dh_direct = _gru_step_backward(
+                _first(d_out, k) + dh_k, _first(h_in, k), kept, _first(gi_t, k), gh_t
+            )
+            torch.baddbmm(dh_direct, gh_t, _first(w_hh_t, k), out=dh_k)
         flat_gh = d_gh.view(n, steps * b, -1)
         d_w_hh = torch.bmm(h_prev.view(n, steps * b, units).transpose(1, 2), flat_gh)
         return d_gi, dh, d_w_hh, flat_gh.sum(dim=1, keepdim=True), None
