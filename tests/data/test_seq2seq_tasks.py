@@ -15,6 +15,7 @@ from nngarden.data import sword
 from nngarden.data.seq2seq_tasks import (
     TaskSampler,
     Vocab,
+    algorithmic_ids,
     algorithmic_pairs,
     bleu_and_chrf,
     date_pairs,
@@ -22,6 +23,8 @@ from nngarden.data.seq2seq_tasks import (
     date_words,
     exact_and_token_accuracy,
     make_batch,
+    symbols,
+    teacher_forcing_batch,
 )
 
 
@@ -35,6 +38,27 @@ def test_algorithmic_tasks_have_exact_lengths_and_the_right_targets(task):
             task
         ]
         assert p.tgt == expected
+
+
+@pytest.mark.parametrize("task", ["copy", "reverse", "sort"])
+def test_algorithmic_ids_draw_the_same_batches_as_pairs_and_make_batch(task):
+    vocab = Vocab(symbols(20))
+    drawn, vectorised = np.random.default_rng(3), np.random.default_rng(3)
+    for lengths in ([1, 5, 9, 9, 2], [4] * 7, [12, 3]):
+        expected = make_batch(algorithmic_pairs(task, lengths, 20, drawn), vocab, vocab)
+        got = teacher_forcing_batch(*algorithmic_ids(task, lengths, 20, vectorised), lengths, lengths)
+        for key in ("src", "src_len", "tgt_in", "tgt_out"):
+            assert torch.equal(getattr(got, key), getattr(expected, key)), key
+    assert drawn.integers(1 << 40) == vectorised.integers(1 << 40)  # the same numbers consumed
+
+
+def test_algorithmic_ids_pad_to_a_shared_width_and_batches_stack():
+    rng = np.random.default_rng(0)
+    src, tgt = algorithmic_ids("reverse", [2, 3], 20, rng, width=6)
+    assert src.shape == tgt.shape == (2, 6) and not src[:, 3:].any() and not src[0, 2:].any()
+    assert list(tgt[1, :3]) == list(src[1, 2::-1])
+    batch = teacher_forcing_batch(np.stack([src, src]), np.stack([tgt, tgt]), [[2, 3]] * 2, [[2, 3]] * 2)
+    assert batch.tgt_out.shape == (2, 2, 7) and batch.tgt_out[0, 0, 2] == 2 and batch.tgt_in[1, 1, 0] == 1
 
 
 def test_sampler_draws_lengths_from_the_whole_range_and_fixed_lengths_on_request():

@@ -113,3 +113,20 @@ def test_fit_stop_ends_early_and_the_recorder_sees_model_and_batch_on_the_device
         )
     assert result.stopped_early and result.steps < 1000
     assert seen == [("cpu", {"cpu"}, "cpu")]
+
+
+def test_fit_lets_a_model_with_its_own_clip_grad_norm_clip_itself():
+    model, loss_fn, batches = _problem()
+    calls = []
+
+    def clip_grad_norm_(max_norm):  # e.g. a stacked module clipping each member by its own norm
+        calls.append(max_norm)
+        return torch.tensor([0.5, 2.0])
+
+    model.clip_grad_norm_ = clip_grad_norm_
+    fit(model, loss_fn, batches, torch.optim.SGD(model.parameters(), lr=0.1), steps=3, grad_clip=1.5)
+    assert calls == [1.5] * 3
+
+    model.clip_grad_norm_ = lambda max_norm: torch.tensor([0.5, math.inf])
+    with pytest.raises(NonFiniteLoss, match="step 0"):
+        fit(model, loss_fn, batches, torch.optim.SGD(model.parameters(), lr=0.1), steps=3, grad_clip=1.0)

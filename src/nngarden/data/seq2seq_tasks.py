@@ -102,6 +102,34 @@ def algorithmic_pairs(task: str, lengths, n_symbols: int, rng: np.random.Generat
     return pairs
 
 
+def algorithmic_ids(
+    task: str, lengths, n_symbols: int, rng: np.random.Generator, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`algorithmic_pairs` as vocabulary ids, drawn with the same calls in the same order (one
+    ``rng.integers`` per sequence), without building a Pair or a token string per sequence.
+
+    -> (source, target) ids (B, width) in ``Vocab(symbols(n_symbols))`` (symbol i is id i + 3), PAD after
+    each sequence's length; ``width`` (default: the longest length) lets several batches share one width.
+    """
+    if task not in ALGORITHMIC:
+        raise ConfigError(f"task: got {task!r}, allowed: {', '.join(ALGORITHMIC)}")
+    if n_symbols < 2:
+        raise ConfigError(f"n_symbols: got {n_symbols}, must be >= 2")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    width = int(lengths.max()) if width is None else width
+    draws = [rng.integers(0, n_symbols, size=int(length)) for length in lengths]
+    real = np.arange(width) < lengths[:, None]  # (B, width), row-major: the draws in order
+    src = np.zeros((len(lengths), width), dtype=np.int64)
+    src[real] = np.concatenate(draws) + len(SPECIALS)
+    if task == "copy":
+        return src, src.copy()
+    if task == "reverse":  # position j of the target reads source position L - 1 - j
+        mirrored = np.where(real, lengths[:, None] - 1 - np.arange(width), 0)
+        return src, np.where(real, np.take_along_axis(src, mirrored, axis=1), 0)
+    ordered = np.sort(np.where(real, src, np.iinfo(np.int64).max), axis=1)  # padding sorts last
+    return src, np.where(real, ordered, 0)
+
+
 # --- dates: words to ISO --------------------------------------------------------------------------
 def _words(text: str) -> list[str]:
     """num2words writes "twenty-first" and "nineteen oh-five": split on hyphens and commas too."""
@@ -180,6 +208,8 @@ class TaskSampler:
 
 @dataclass
 class Batch:
+    """One batch (shapes for B sequences; the stacked models' batches have (M, B, ...))."""
+
     src: torch.Tensor  # (B, S) source ids, PAD-padded
     src_len: torch.Tensor  # (B,) real source lengths
     tgt_in: torch.Tensor  # (B, T + 1) BOS y_1 ... y_T (PAD-padded): the decoder's teacher-forced input
@@ -205,6 +235,20 @@ def make_batch(pairs: list[Pair], src_vocab: Vocab, tgt_vocab: Vocab) -> Batch:
         tgt_in[i, : len(t) + 1] = torch.tensor([1] + t)
         tgt_out[i, : len(t) + 1] = torch.tensor(t + [2])
     return Batch(src_t, torch.tensor([len(s) for s in src]), tgt_in, tgt_out)
+
+
+def teacher_forcing_batch(
+    src: np.ndarray, tgt: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray
+) -> Batch:
+    """Id arrays to a :class:`Batch`, as :func:`make_batch` lays them out, for any leading dimensions (the
+    stacked models' (M, B, ...)): src (..., S), tgt (..., T) PAD-padded, lengths (...) ->
+    tgt_in BOS y PAD... and tgt_out y EOS PAD..., both (..., T + 1)."""
+    bos = np.full(tgt.shape[:-1] + (1,), 1, dtype=np.int64)
+    tgt_in = np.concatenate([bos, tgt], axis=-1)
+    tgt_out = np.concatenate([tgt, np.zeros_like(bos)], axis=-1)
+    np.put_along_axis(tgt_out, np.asarray(tgt_len, dtype=np.int64)[..., None], 2, axis=-1)  # EOS
+    src_len = np.asarray(src_len, dtype=np.int64)
+    return Batch(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (src, src_len, tgt_in, tgt_out)))
 
 
 # --- scores ---------------------------------------------------------------------------------------

@@ -92,6 +92,16 @@ def record_fits(recorder: Callable[[torch.nn.Module, Batch, str], None]) -> Iter
         _recorders.remove(recorder)
 
 
+def _clipper(model: torch.nn.Module, params: list[torch.nn.Parameter]) -> Callable[[float], float]:
+    """``clip(max_norm) -> gradient norm``: one global norm over ``params``, or the model's own
+    ``clip_grad_norm_`` when it has one (stacked models clip each member by its own norm and return the
+    members' norms; the largest stands for them, and any non-finite one makes it non-finite)."""
+    own = getattr(model, "clip_grad_norm_", None)
+    if callable(own):
+        return lambda max_norm: float(torch.as_tensor(own(max_norm)).max())
+    return lambda max_norm: float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+
+
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.nn.Module, Batch], torch.Tensor],
@@ -118,10 +128,13 @@ def fit(
     and at step 0 when ``eval_every`` > 0. ``stop(step, train_loss, evaluation)`` may end training early
     (a loss tolerance). ``log(step, **row)`` receives the metric rows (``ctx.log``), every ``log_every``
     steps (default: about 200 rows a run), with ``run=tag`` when several fits share one log.
+    ``grad_clip`` > 0 clips the gradient's global norm before each update; a model with its own
+    ``clip_grad_norm_(max_norm)`` (the stacked models of ``nn/stacked_seq2seq.py``) clips itself.
     """
     device = str(device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
+    clip = _clipper(model, params)
     if not isinstance(optimizer, torch.optim.Optimizer):
         optimizer = optimizer(params)
     log_every = log_every or max(1, steps // 200)
@@ -166,7 +179,7 @@ def fit(
         loss.backward()
         grad_norm = 0.0
         if grad_clip > 0:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, grad_clip))
+            grad_norm = clip(grad_clip)
         train_loss = float(loss.item())
         check_finite(step, train_loss, grad_norm)
         optimizer.step()

@@ -4,6 +4,7 @@ rejudging without training, and the verse corpus skipping cleanly."""
 import json
 
 import pytest
+import torch
 
 from nngarden.config import ConfigError
 from nngarden.notes import get_note
@@ -59,9 +60,9 @@ def test_every_model_trains_through_fit_on_the_run_device_and_rejudge_trains_not
     run_dir = tmp_path / "run"
     with fit_module.record_fits(record):
         data, _ = run_note(NOTE, Seq2SeqNoteConfig.tiny(), run_dir, preset="tiny")
-    # two fixed widths, attention copy and reverse, the control, the other score on copy and reverse,
-    # the transformer, dates fixed and attention (the tiny preset trains one seed of each)
-    assert seen == ["cpu"] * 10
+    # one fit per stack: each fixed width, attention copy + reverse, the control, the other score on copy
+    # + reverse; then the transformer, dates fixed and attention (the tiny preset trains one seed of each)
+    assert seen == ["cpu"] * 8
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert {row["run"] for row in rows if "train_loss" in row} == {
         "copy-fixed-8-seed0",
@@ -98,3 +99,28 @@ def test_verses_stage_skips_with_a_reason_when_the_corpus_is_absent(monkeypatch,
 
 def test_loss_curve_averages_each_window_of_steps_and_ends_at_the_last_step():
     assert note_experiment._window_means([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [[2, 1.5], [4, 3.5], [5, 5.0]]
+
+
+def test_each_stacked_member_draws_the_batches_it_would_draw_alone():
+    from nngarden.data.seq2seq_tasks import TaskSampler
+
+    cfg = Seq2SeqNoteConfig.quick()
+
+    def samplers():
+        return [
+            TaskSampler(task, cfg.n_symbols, cfg.min_len, cfg.max_len, seed=s)
+            for task, s in [("copy", 0), ("reverse", 11), ("copy", 20)]
+        ]
+
+    stacked = note_experiment._stacked_batches(cfg, samplers())
+    alone = [note_experiment._algorithmic_batches(cfg, sampler) for sampler in samplers()]
+    for step in range(5):
+        src, src_len, tgt_in, tgt_out = stacked(step)
+        for m, next_batch in enumerate(alone):
+            own = next_batch()
+            s = own.src.size(1)
+            assert torch.equal(src[m, :, :s], own.src) and not src[m, :, s:].any()
+            assert torch.equal(src_len[m], own.src_len)
+            assert torch.equal(tgt_in[m, :, : s + 1], own.tgt_in) and torch.equal(
+                tgt_out[m, :, : s + 1], own.tgt_out
+            )

@@ -2,6 +2,11 @@
 
 Each stage returns plain numbers (length curves, alignment fractions, translation scores, the logged
 loss curve), so ``nngarden rejudge`` can judge and draw without a model in memory.
+
+The copy/reverse RNN models train stacked: the seeds (and tasks) of one model config form one stage
+that trains them side by side as one ``StackedRNNSeq2Seq`` (each member on its own batches, with its
+own loss, gradient clip and Adam state: the same training as alone, up to float rounding), then writes
+the weights back and evaluates each model on its own, as before. Results stay one dict per model.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from ...data.seq2seq_tasks import (
     Pair,
     TaskSampler,
     Vocab,
-    algorithmic_pairs,
+    algorithmic_ids,
     bleu_and_chrf,
     exact_and_token_accuracy,
     make_batch,
+    teacher_forcing_batch,
 )
 from ...nn.seq2seq import Seq2SeqConfig, beam_search, build_model, count_parameters, greedy_decode, strip
+from ...nn.stacked_seq2seq import StackedRNNSeq2Seq, member_losses
 from ...train.fit import fit
 from .config import Seq2SeqNoteConfig
 
@@ -106,16 +113,97 @@ def _train(ctx, cfg, name: str, model, next_batch, steps: int, lr: float, warmup
     }
 
 
+def _batch_lengths(cfg: Seq2SeqNoteConfig, rng: np.random.Generator) -> np.ndarray:
+    """One training batch's source lengths: they span ``length_spread`` values (little padding)."""
+    top = int(rng.integers(cfg.min_len, cfg.max_len + 1))
+    return rng.integers(max(cfg.min_len, top - cfg.length_spread + 1), top + 1, size=cfg.batch)
+
+
+def _train_stacked(ctx, cfg, names: list[str], stacked: StackedRNNSeq2Seq, batches) -> list[dict]:
+    """Adam on the sum of the members' teacher-forced losses through ``fit``; the sum's gradient is each
+    member's own, the stacked module clips each member by its own norm, and Adam is elementwise, so
+    each member trains as alone. -> one dict per member: its loss curve and its share of the time.
+
+    ``fit`` logs one row per step for the stack; each becomes one row per member (``run`` its name,
+    ``train_loss`` its own loss), as when each model had its own fit. Time cannot be split by member:
+    ``train_cpu_seconds`` of a member is the stack's divided by the number of members.
+    """
+    losses: list[list[float]] = [[] for _ in names]
+    share = 1.0 / len(names)
+
+    def loss_fn(model, batch) -> torch.Tensor:
+        src, src_len, tgt_in, tgt_out = batch
+        logits, _ = model(src, src_len, tgt_in)
+        per_member = member_losses(logits, tgt_out)  # (M,)
+        for curve, loss in zip(losses, per_member.tolist()):
+            curve.append(loss)
+        return per_member.sum()
+
+    def log_members(step, run, train_loss, lr, train_cpu_seconds, wall_seconds):
+        for name, curve in zip(names, losses):
+            ctx.log(
+                step,
+                run=name,
+                train_loss=curve[step],
+                lr=lr,
+                train_cpu_seconds=round(train_cpu_seconds * share, 4),
+                wall_seconds=round(wall_seconds * share, 4),
+            )
+
+    device = torch.device(ctx.device)
+    result = fit(
+        stacked,
+        loss_fn,
+        batches,
+        # fused: one kernel for every tensor; the same Adam update (only float rounding may differ)
+        lambda params: torch.optim.Adam(params, lr=cfg.lr, fused=device.type in ("cpu", "cuda")),
+        steps=cfg.steps,
+        device=ctx.device,
+        grad_clip=cfg.clip,
+        log=log_members,
+        log_every=cfg.log_every,
+        tag="stack",
+    )
+    return [
+        {
+            "curve": _window_means(curve, cfg.log_every),
+            "train_cpu_seconds": result.train_cpu_seconds * share,  # the stack's time / members
+            "train_wall_seconds": result.wall_seconds * share,
+            "stack": {"members": len(names), "train_cpu_seconds": result.train_cpu_seconds},
+        }
+        for curve in losses
+    ]
+
+
 def _algorithmic_batches(cfg: Seq2SeqNoteConfig, sampler):
-    """Fresh copy/reverse batches whose lengths span ``length_spread`` values (little padding)."""
+    """Fresh copy/reverse batches from the sampler's generator (lengths, then each sequence's symbols)."""
 
     def next_batch():
-        top = int(sampler.rng.integers(cfg.min_len, cfg.max_len + 1))
-        lengths = sampler.rng.integers(max(cfg.min_len, top - cfg.length_spread + 1), top + 1, size=cfg.batch)
-        pairs = algorithmic_pairs(sampler.task, lengths, cfg.n_symbols, sampler.rng)
-        return make_batch(pairs, sampler.src_vocab, sampler.tgt_vocab)
+        lengths = _batch_lengths(cfg, sampler.rng)
+        src, tgt = algorithmic_ids(sampler.task, lengths, cfg.n_symbols, sampler.rng)
+        return teacher_forcing_batch(src, tgt, lengths, lengths)
 
     return next_batch
+
+
+def _stacked_batches(cfg: Seq2SeqNoteConfig, samplers):
+    """One batch per member per step, each drawn from the member's own generator exactly as
+    :func:`_algorithmic_batches` draws it alone, padded to the step's longest source: (M, B, ...)."""
+
+    def batches(step: int):
+        lengths = [_batch_lengths(cfg, sampler.rng) for sampler in samplers]
+        width = max(int(n.max()) for n in lengths)
+        ids = [
+            algorithmic_ids(sampler.task, n, cfg.n_symbols, sampler.rng, width)
+            for sampler, n in zip(samplers, lengths)
+        ]
+        lengths = np.stack(lengths)
+        batch = teacher_forcing_batch(
+            np.stack([src for src, _ in ids]), np.stack([tgt for _, tgt in ids]), lengths, lengths
+        )
+        return batch.src, batch.src_len, batch.tgt_in, batch.tgt_out
+
+    return batches
 
 
 def _eval_lengths(cfg: Seq2SeqNoteConfig) -> list[int]:
@@ -175,43 +263,90 @@ def _length_curve(ctx, cfg, model, task: str, seed: int, align: bool) -> dict:
     return out
 
 
+class _Member:
+    """One copy/reverse model of a stage: its task, seed index k, generator seed, sampler, model config."""
+
+    def __init__(self, cfg, task: str, arch: str, hidden: int, k: int, score: str | None, encoder: str):
+        self.task, self.arch, self.hidden, self.k, self.encoder = task, arch, hidden, k, encoder
+        self.seed = seed_of(cfg, k) + (1 if task == "reverse" else 0)
+        self.sampler = TaskSampler(task, cfg.n_symbols, cfg.min_len, cfg.max_len, seed=self.seed)
+        vocab = (len(self.sampler.src_vocab), len(self.sampler.tgt_vocab))
+        self.mcfg = _model_config(cfg, arch, hidden, *vocab, score, encoder)
+        self.name = model_name(task, arch, hidden, k, score if score != cfg.score else None, encoder)
+
+    def build(self):
+        torch.manual_seed(self.seed)  # the model's initial weights come from its own seed
+        return build_model(self.mcfg)
+
+
+def _evaluated(ctx, cfg, member: _Member, model, result: dict) -> dict:
+    """The trained model's accuracy (and alignment) at each length, added to its training ``result``."""
+    model.to(ctx.device).eval()
+    result.update(
+        _length_curve(ctx, cfg, model, member.task, member.seed + 10_000, member.arch == "attention")
+    )
+    for offset, count in _pooled(result.get("offsets", [])).items():  # the signed-offset histogram
+        ctx.log(cfg.steps, run=member.name, alignment_offset=offset, tokens=count)
+    result.update(
+        name=member.name,
+        params=count_parameters(model),
+        task=member.task,
+        arch=member.arch,
+        hidden=member.hidden,
+        seed=member.k,
+        score=member.mcfg.score,
+    )
+    result["encoder"] = member.encoder
+    return result
+
+
 def algorithmic_stage(
     ctx, cfg, task: str, arch: str, hidden: int, k: int, score: str | None = None, encoder: str = "gru"
 ) -> dict:
-    """Train the k-th seed's model on copy or reverse, then measure its accuracy (and alignment) at each
-    length. ``score`` and ``encoder`` choose the attention score and the annotations (the control's
-    "embedding" has no recurrence)."""
-    seed = seed_of(cfg, k) + (1 if task == "reverse" else 0)
-    torch.manual_seed(seed)
-    sampler = TaskSampler(task, cfg.n_symbols, cfg.min_len, cfg.max_len, seed=seed)
-    mcfg = _model_config(cfg, arch, hidden, len(sampler.src_vocab), len(sampler.tgt_vocab), score, encoder)
-    model = build_model(mcfg)
+    """Train the k-th seed's model alone on copy or reverse (the transformer), then measure it at each
+    length."""
+    member = _Member(cfg, task, arch, hidden, k, score, encoder)
+    model = member.build()
     transformer = arch == "transformer"
-    name = model_name(task, arch, hidden, k, score if score != cfg.score else None, encoder)
     result = _train(
         ctx,
         cfg,
-        name,
+        member.name,
         model,
-        _algorithmic_batches(cfg, sampler),
+        _algorithmic_batches(cfg, member.sampler),
         cfg.transformer_steps if transformer else cfg.steps,
         cfg.transformer_lr if transformer else cfg.lr,
         warmup=200 if transformer else 0,
     )
-    result.update(_length_curve(ctx, cfg, model, task, seed + 10_000, align=arch == "attention"))
-    for offset, count in _pooled(result.get("offsets", [])).items():  # the signed-offset histogram
-        ctx.log(cfg.steps, run=name, alignment_offset=offset, tokens=count)
-    result.update(
-        name=name,
-        params=count_parameters(model),
-        task=task,
-        arch=arch,
-        hidden=hidden,
-        seed=k,
-        score=mcfg.score,
+    return _evaluated(ctx, cfg, member, model, result)
+
+
+def stacked_stage(
+    ctx, cfg, tasks, arch: str, hidden: int, count: int, score: str | None = None, encoder: str = "gru"
+) -> list[dict]:
+    """Train seeds 0..count-1 of one RNN model on each task, all stacked (one config: the copy and
+    reverse vocabularies are the same), then measure each model at each length, as alone. ``score``
+    and ``encoder`` choose the attention score and the annotations (the control's "embedding" has no
+    recurrence)."""
+    members = [_Member(cfg, task, arch, hidden, k, score, encoder) for task in tasks for k in range(count)]
+    models = [member.build() for member in members]
+    stacked = StackedRNNSeq2Seq(models)
+    batches = _stacked_batches(cfg, [member.sampler for member in members])
+    trained = _train_stacked(ctx, cfg, [member.name for member in members], stacked, batches)
+    stacked.write_back(models)
+    return [_evaluated(ctx, cfg, *args) for args in zip(members, models, trained)]
+
+
+def _stacked(ctx, cfg, tasks, arch: str, hidden: int, count: int, **kwargs) -> dict[str, list[dict]]:
+    """One stage for ``count`` seeds of one RNN model on each of ``tasks`` -> {task: the seeds' results}.
+    The stage is named after its models, e.g. copy+reverse-attention-32-seeds0-2."""
+    seeds = f"seeds0-{count - 1}" if count > 1 else "seed0"
+    name = model_name("+".join(tasks), arch, hidden, 0, kwargs.get("score"), kwargs.get("encoder", "gru"))
+    results = ctx.stage(
+        name.rsplit("-seed", 1)[0] + f"-{seeds}",
+        lambda: stacked_stage(ctx, cfg, tasks, arch, hidden, count, **kwargs),
     )
-    result["encoder"] = encoder
-    return result
+    return {task: [r for r in results if r["task"] == task] for task in tasks}
 
 
 def model_name(
@@ -342,34 +477,23 @@ def verses_stage(ctx, cfg, seed: int) -> dict:
     return out
 
 
-def _seeded(ctx, cfg, count: int, task: str, arch: str, hidden: int, **kwargs) -> list[dict]:
-    """``count`` seeds of one model, each trained in its own stage."""
-    return [
-        ctx.stage(
-            model_name(task, arch, hidden, k, kwargs.get("score"), kwargs.get("encoder", "gru")),
-            lambda k=k: algorithmic_stage(ctx, cfg, task, arch, hidden, k, **kwargs),
-        )
-        for k in range(count)
-    ]
-
-
 def measure(cfg: Seq2SeqNoteConfig, ctx) -> dict:
     """Over ``n_seeds`` seeds each: copy with fixed-vector models of each width and with attention,
     reverse with attention, copy with the control's annotations; the other attention score on copy and
-    reverse; the transformer, dates and verses when the preset trains them. Every model trains in its
-    own stage."""
-    n = cfg.n_seeds
+    reverse; the transformer, dates and verses when the preset trains them. The seeds of each RNN
+    model (with its copy and reverse models) train stacked in one stage; the others, one stage each."""
+    n, both = cfg.n_seeds, ("copy", "reverse")
     other = {"copy": [], "reverse": []}
     if cfg.other_score_seeds > 0:
-        other = {
-            task: _seeded(
-                ctx, cfg, cfg.other_score_seeds, task, "attention", cfg.hidden, score=cfg.other_score
-            )
-            for task in ("copy", "reverse")
-        }
+        other = _stacked(
+            ctx, cfg, both, "attention", cfg.hidden, cfg.other_score_seeds, score=cfg.other_score
+        )
     transformer = None
     if cfg.transformer_steps > 0:  # described beside the RNNs, one seed
-        transformer = _seeded(ctx, cfg, 1, "copy", "transformer", cfg.d_model)[0]
+        transformer = ctx.stage(
+            model_name("copy", "transformer", cfg.d_model, 0),
+            lambda: algorithmic_stage(ctx, cfg, "copy", "transformer", cfg.d_model, 0),
+        )
     dates = None
     if cfg.dates_steps > 0:
         dates = {
@@ -382,11 +506,12 @@ def measure(cfg: Seq2SeqNoteConfig, ctx) -> dict:
     verses = None
     if cfg.verse_steps > 0:
         verses = ctx.stage("verses", lambda: verses_stage(ctx, cfg, cfg.seed + 3))
+    attention = _stacked(ctx, cfg, both, "attention", cfg.hidden, n)
     return {
-        "fixed": [_seeded(ctx, cfg, n, "copy", "fixed", w) for w in cfg.fixed_widths],
-        "attention": _seeded(ctx, cfg, n, "copy", "attention", cfg.hidden),
-        "reverse": _seeded(ctx, cfg, n, "reverse", "attention", cfg.hidden),
-        "control": _seeded(ctx, cfg, n, "copy", "attention", cfg.hidden, encoder="embedding"),
+        "fixed": [_stacked(ctx, cfg, ("copy",), "fixed", w, n)["copy"] for w in cfg.fixed_widths],
+        "attention": attention["copy"],
+        "reverse": attention["reverse"],
+        "control": _stacked(ctx, cfg, ("copy",), "attention", cfg.hidden, n, encoder="embedding")["copy"],
         "other_score": other,
         "transformer": transformer,
         "dates": dates,
